@@ -1,0 +1,626 @@
+"""The user-facing transformations: jvp, linearize, vjp, grad, value_and_grad,
+linear_transpose, make_jaxpr, jit, and the device helpers.
+
+Pytrees are flattened once here; everything below works on flat lists.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+
+import numpy as np
+
+from . import core, dtypes
+from .config import config
+from .core import Array, Tracer, get_aval
+from .interpreters import ad
+from .interpreters import partial_eval as pe
+from .interpreters.ad import Zero
+from .tree_util import (Partial, tree_flatten, tree_map, tree_structure, tree_unflatten)
+
+# --------------------------------------------------------------------------
+# argument handling
+
+
+def _check_arg(x, what="Argument"):
+    if isinstance(x, Array):  # includes tracers
+        return x
+    if isinstance(x, (np.ndarray, np.generic, bool, int, float, complex)):
+        if isinstance(x, np.ndarray) and x.dtype == dtypes.float0:
+            return x
+        return core.to_array(x)
+    if hasattr(x, "__jax_array__"):
+        return _check_arg(x.__jax_array__(), what)
+    raise TypeError(
+        f"{what} {x!r} of type {type(x)} is not a valid JAX type: transformed "
+        "functions take and return arrays (cotan/NumPy arrays or Python scalars) "
+        "or pytrees (tuples, lists, dicts) of them."
+    )
+
+
+def _flatten_args(args, what="Argument"):
+    leaves, tree = tree_flatten(args)
+    return [_check_arg(x, what) for x in leaves], tree
+
+
+def _check_outs(outs, fun):
+    leaves, tree = tree_flatten(outs)
+    checked = []
+    for x in leaves:
+        checked.append(_check_arg(x, f"The function {_fun_name(fun)} returned a value"))
+    return checked, tree
+
+
+def _fun_name(fun):
+    return getattr(fun, "__name__", None) or type(fun).__name__
+
+
+def _flat_fun(fun, in_tree, out_store, has_aux=False):
+    """Wrap ``fun`` to take flat leaves and return flat leaves."""
+    def flat(*leaves):
+        args = tree_unflatten(in_tree, leaves)
+        res = fun(*args)
+        if has_aux:
+            if not (isinstance(res, (tuple, list)) and len(res) == 2):
+                raise TypeError(
+                    f"Function {_fun_name(fun)} was called with has_aux=True and must "
+                    "return a pair (output, auxiliary_data); got "
+                    f"{type(res).__name__}.")
+            out, aux = res
+            out_leaves, out_tree = _check_outs(out, fun)
+            out_store.append(out_tree)
+            return out_leaves, aux
+        out_leaves, out_tree = _check_outs(res, fun)
+        out_store.append(out_tree)
+        return out_leaves
+    return flat
+
+
+def _tangent_dtype(aval):
+    return aval.to_tangent_aval().dtype
+
+
+def _zeros_tangent(aval):
+    t = aval.to_tangent_aval()
+    return Array(np.zeros(t.shape, t.dtype))
+
+
+def _materialize(t, aval):
+    if type(t) is Zero:
+        return _zeros_tangent(aval)
+    return t
+
+
+# --------------------------------------------------------------------------
+# jvp / linearize
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Evaluate ``fun(*primals)`` and its Jacobian-vector product along
+    ``tangents``: returns ``(primals_out, tangents_out)`` (and ``aux``)."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            "primal and tangent arguments to jvp must be tuples or lists; found "
+            f"{type(primals).__name__} and {type(tangents).__name__}.")
+    if len(primals) != len(tangents):
+        raise TypeError(
+            f"jvp: {len(primals)} primal argument(s) but {len(tangents)} tangent(s); "
+            "pass one tangent per primal.")
+    p_leaves, p_tree = _flatten_args(tuple(primals))
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TypeError(
+            "primal and tangent arguments to jvp must have the same tree structure; "
+            f"primals have tree structure {p_tree} whereas tangents have tree "
+            f"structure {t_tree}.")
+    tangents_in = []
+    for p, t in zip(p_leaves, t_leaves):
+        pa = get_aval(p)
+        expected = _tangent_dtype(pa)
+        if isinstance(t, np.ndarray) and t.dtype == dtypes.float0:
+            ta_shape, ta_dtype = t.shape, t.dtype
+        else:
+            t = _check_arg(t, "Tangent")
+            ta = get_aval(t)
+            ta_shape, ta_dtype = ta.shape, ta.dtype
+        if ta_shape != pa.shape:
+            raise ValueError(
+                "jvp called with different primal and tangent shapes; Got primal "
+                f"shape {pa.shape} and tangent shape as {ta_shape}")
+        if ta_dtype != expected:
+            raise TypeError(
+                "primal and tangent arguments to jvp do not match; dtypes must be "
+                "equal, or in case of int/bool primal dtype the tangent dtype must be "
+                f"float0. Got primal dtype {pa.dtype.name} and so expected tangent "
+                f"dtype {np.dtype(expected).name if expected != dtypes.float0 else 'float0'}, "
+                f"but got tangent dtype {np.dtype(ta_dtype).name if ta_dtype != dtypes.float0 else 'float0'} instead.")
+        tangents_in.append(Zero(pa.to_tangent_aval()) if expected == dtypes.float0 else t)
+    out_store = []
+    flat = _flat_fun(fun, p_tree, out_store, has_aux)
+    if has_aux:
+        aux_box = []
+
+        def flat_noaux(*xs):
+            outs, aux = flat(*xs)
+            aux_box.append(aux)
+            return outs
+
+        trace_box = []
+        outs_p, outs_t = _jvp_with_aux(flat_noaux, p_leaves, tangents_in, aux_box, trace_box)
+        aux = aux_box[0]
+    else:
+        outs_p, outs_t = ad.jvp_flat(flat, p_leaves, tangents_in)
+    outs_t = [_materialize(t, get_aval(p)) for t, p in zip(outs_t, outs_p)]
+    out_tree = out_store[0]
+    res = (tree_unflatten(out_tree, outs_p), tree_unflatten(out_tree, outs_t))
+    return res + (aux,) if has_aux else res
+
+
+def _jvp_with_aux(flat, primals, tangents, aux_box, trace_box):
+    trace = core.push_trace(ad.JVPTrace)
+    try:
+        ins = [ad.JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
+        outs = flat(*ins)
+        out_p, out_t = [], []
+        for o in outs:
+            if isinstance(o, ad.JVPTracer) and o._trace is trace:
+                out_p.append(o.primal)
+                out_t.append(o.tangent)
+            else:
+                out_p.append(o)
+                out_t.append(Zero.from_value(o))
+        aux_box[0] = tree_map(lambda x: ad.strip_trace(x, trace), aux_box[0])
+    finally:
+        core.pop_trace(trace)
+    return out_p, out_t
+
+
+def _linearize(fun, primals, has_aux):
+    p_leaves, p_tree = _flatten_args(tuple(primals))
+    out_store = []
+    flat = _flat_fun(fun, p_tree, out_store, has_aux)
+    res = ad.linearize_flat(flat, p_leaves, has_aux=has_aux)
+    return res, p_leaves, p_tree, out_store[0]
+
+
+def linearize(fun, *primals, has_aux=False):
+    """``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` evaluates the
+    linearized function; it can be called many times and jitted."""
+    res, p_leaves, p_tree, out_tree = _linearize(fun, primals, has_aux)
+    lin = _LinearFunction(res, p_tree, out_tree)
+    out = tree_unflatten(out_tree, res.out_primals)
+    if has_aux:
+        return out, lin, res.aux
+    return out, lin
+
+
+class _LinearFunction:
+    """The tangent map returned by :func:`linearize`."""
+
+    def __init__(self, res, in_tree, out_tree):
+        self.jaxpr = res.jaxpr
+        self.consts = res.consts
+        self.in_avals = res.in_avals
+        self.out_avals = res.out_avals
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self.__name__ = "f_jvp"
+
+    def __call__(self, *tangents):
+        t_leaves, t_tree = tree_flatten(tangents)
+        if t_tree != self.in_tree:
+            raise TypeError(
+                f"linearized function called with tangents of tree structure {t_tree}, "
+                f"expected {self.in_tree} (the structure of the primals).")
+        checked = []
+        for t, a in zip(t_leaves, self.in_avals):
+            if isinstance(t, np.ndarray) and t.dtype == dtypes.float0:
+                checked.append(Array(np.zeros(a.shape, a.dtype)))
+                continue
+            t = _check_arg(t, "Tangent")
+            ta = get_aval(t)
+            if ta.shape != a.shape or (ta.dtype != a.dtype and a.dtype != dtypes.float0):
+                raise ValueError(
+                    f"linearized function called on tangent of type {ta.str_short()}, "
+                    f"expected {a.str_short()} to match the primal.")
+            checked.append(t)
+        outs = core.eval_jaxpr(self.jaxpr, self.consts, *checked)
+        return tree_unflatten(self.out_tree, outs)
+
+
+# --------------------------------------------------------------------------
+# vjp / grad
+
+
+class _Pullback:
+    """The cotangent map returned by :func:`vjp`: holds the linear jaxpr and
+    its residuals; dropping it frees them."""
+
+    __slots__ = ("jaxpr", "consts", "in_avals", "out_avals", "in_tree", "out_tree",
+                 "__weakref__", "__name__")
+
+    def __init__(self, res, in_tree, out_tree):
+        self.jaxpr = res.jaxpr
+        self.consts = res.consts
+        self.in_avals = res.in_avals
+        self.out_avals = res.out_avals
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self.__name__ = "vjp_fun"
+
+    def __call__(self, *cts):
+        if len(cts) != 1:
+            raise TypeError(
+                f"The function returned by vjp takes exactly one argument (the "
+                f"cotangent, a pytree shaped like the primal output), got {len(cts)}.")
+        ct_leaves, ct_tree = tree_flatten(cts[0])
+        if ct_tree != self.out_tree:
+            raise ValueError(
+                "Tree structure of cotangent input "
+                f"{ct_tree}, does not match structure of primal output {self.out_tree}.")
+        checked = []
+        for ct, a in zip(ct_leaves, self.out_avals):
+            if isinstance(ct, np.ndarray) and ct.dtype == dtypes.float0:
+                checked.append(None)
+                continue
+            ct = _check_arg(ct, "Cotangent")
+            ca = get_aval(ct)
+            if a.dtype == dtypes.float0:
+                checked.append(None)
+                continue
+            ok_dtype = ca.dtype == a.dtype or (ca.weak_type and ca.dtype.kind == a.dtype.kind)
+            if ca.shape != a.shape or not ok_dtype:
+                raise ValueError(
+                    "unexpected type (shape/dtype) for the argument of the vjp "
+                    f"function: got {ca.str_short()}, but expected {a.str_short()} "
+                    "because the corresponding output of the function had that type.")
+            if ca.dtype != a.dtype:
+                from .lax.structural import convert_element_type
+                ct = convert_element_type(ct, a.dtype)
+            checked.append(ct)
+        cts_in = ad.backward_pass(self.jaxpr, self.consts, checked)
+        outs = [_materialize(c, a) for c, a in zip(cts_in, self.in_avals)]
+        return tree_unflatten(self.in_tree, outs)
+
+
+def vjp(fun, *primals, has_aux=False):
+    """``(fun(*primals), vjp_fun)`` (and ``aux``): ``vjp_fun(ct)`` pulls a
+    cotangent back to a tuple shaped like ``primals``."""
+    res, p_leaves, p_tree, out_tree = _linearize(fun, primals, has_aux)
+    pullback = _Pullback(res, p_tree, out_tree)
+    out = tree_unflatten(out_tree, res.out_primals)
+    if has_aux:
+        return out, pullback, res.aux
+    return out, pullback
+
+
+def _check_argnums(argnums, nargs, fname):
+    single = isinstance(argnums, (int, np.integer))
+    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
+    if not nums and not single:
+        raise ValueError(f"{fname}: argnums must name at least one argument, got {argnums}.")
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise TypeError(
+                f"Differentiating with respect to argnums={argnums} requires at least "
+                f"{(a if a >= 0 else -a - 1) + 1} positional arguments to be passed by the "
+                f"caller, but got only {nargs} positional arguments.")
+    return single, tuple(a % nargs for a in nums)
+
+
+def _check_input_dtype(x, allow_int, holomorphic, fname):
+    dt = get_aval(x).dtype
+    if holomorphic:
+        if dt.kind != "c":
+            raise TypeError(
+                f"{fname} with holomorphic=True requires inputs with complex dtype, but "
+                f"got {dt.name}.")
+    elif dt.kind not in "fc" and not allow_int:
+        raise TypeError(
+            f"{fname} requires real- or complex-valued inputs (input dtype that is a "
+            f"sub-dtype of np.inexact), but got {dt.name}. If you want to use "
+            "Boolean- or integer-valued inputs, use vjp or set allow_int to True.")
+
+
+def _check_scalar_output(out_leaves, out_tree, holomorphic, fname):
+    if len(out_leaves) != 1 or out_tree != tree_structure(0):
+        raise TypeError(
+            f"Gradient only defined for scalar-output functions. Output was {tree_unflatten(out_tree, [get_aval(o).str_short() for o in out_leaves])} "
+            "(a pytree, not a single array). Use vjp or jacrev for other outputs, "
+            "or has_aux=True to return auxiliary data.")
+    aval = get_aval(out_leaves[0])
+    if aval.shape != ():
+        raise TypeError(
+            f"Gradient only defined for scalar-output functions. Output had shape: "
+            f"{aval.shape}. Reduce the output to a scalar (e.g. with .sum()), or use "
+            "vjp/jacrev for non-scalar outputs.")
+    if holomorphic:
+        if aval.dtype.kind != "c":
+            raise TypeError(
+                f"{fname} with holomorphic=True requires outputs with complex dtype, "
+                f"but got {aval.dtype.name}.")
+    elif aval.dtype.kind != "f":
+        raise TypeError(
+            f"{fname} requires real-valued outputs (output dtype that is a sub-dtype of "
+            f"np.floating), but got {aval.dtype.name}. For holomorphic differentiation, "
+            "pass holomorphic=True. For differentiating non-holomorphic functions "
+            "involving complex outputs, use vjp directly.")
+    return aval
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
+                   reduce_axes=()):
+    """A function computing ``(fun(*args), gradient)`` with respect to the
+    positional arguments ``argnums``."""
+    fname = "value_and_grad"
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args, **kwargs):
+        single, nums = _check_argnums(argnums, len(args), fname)
+        diff_args = tuple(args[i] for i in nums)
+
+        def partial_fun(*dargs):
+            full = list(args)
+            for i, a in zip(nums, dargs):
+                full[i] = a
+            return fun(*full, **kwargs)
+
+        p_leaves, p_tree = _flatten_args(diff_args)
+        for x in p_leaves:
+            _check_input_dtype(x, allow_int, holomorphic, "grad")
+        out_store = []
+        flat = _flat_fun(partial_fun, p_tree, out_store, has_aux)
+        res = ad.linearize_flat(flat, p_leaves, has_aux=has_aux)
+        out_tree = out_store[0]
+        aval = _check_scalar_output(res.out_primals, out_tree, holomorphic, "grad")
+        seed = Array(np.ones((), aval.dtype))
+        cts = ad.backward_pass(res.jaxpr, res.consts, [seed])
+        g_leaves = [_materialize(c, get_aval(p)) for c, p in zip(cts, p_leaves)]
+        grads = tree_unflatten(p_tree, g_leaves)
+        g = grads[0] if single else grads
+        value = res.out_primals[0]
+        if has_aux:
+            return (value, res.aux), g
+        return value, g
+
+    return value_and_grad_f
+
+
+def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
+    """The gradient of scalar-valued ``fun`` with respect to positional
+    arguments ``argnums`` (an int or a tuple of ints)."""
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+
+    @functools.wraps(fun)
+    def grad_f(*args, **kwargs):
+        if has_aux:
+            (_, aux), g = vg(*args, **kwargs)
+            return g, aux
+        return vg(*args, **kwargs)[1]
+
+    return grad_f
+
+
+def linear_transpose(fun, *primals, reduce_axes=()):
+    """The transpose of the linear function ``fun``; ``primals`` give the
+    input shapes and dtypes (their values are not used)."""
+    p_leaves, p_tree = _flatten_args(tuple(primals))
+    in_avals = [get_aval(p) for p in p_leaves]
+    for a in in_avals:
+        if a.dtype.kind not in "fc":
+            raise TypeError(
+                f"linear_transpose only supports [float or complex] -> [float or complex], "
+                f"and integer -> integer functions, but got {a.dtype.name}.")
+    out_store = []
+    flat = _flat_fun(fun, p_tree, out_store)
+    jaxpr, consts = pe.trace_to_jaxpr(flat, [a.strip_weak_type() if False else a for a in in_avals])
+    out_tree = out_store[0]
+    out_avals = [v.aval for v in jaxpr.outvars]
+
+    def transposed_fun(*cts):
+        if len(cts) == 1:
+            ct = cts[0]
+        else:
+            ct = cts
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(
+                f"cotangent tree does not match function output; got {ct_tree}, "
+                f"expected {out_tree}.")
+        checked = []
+        for c, a in zip(ct_leaves, out_avals):
+            c = _check_arg(c, "Cotangent")
+            ca = get_aval(c)
+            if ca.shape != a.shape or ca.dtype != a.dtype:
+                raise TypeError(
+                    f"cotangent type does not match function output; got {ca.str_short()}, "
+                    f"expected {a.str_short()}.")
+            checked.append(c)
+        cts_in = ad.backward_pass(jaxpr, consts, checked)
+        outs = [_materialize(c, a) for c, a in zip(cts_in, in_avals)]
+        return tree_unflatten(p_tree, outs)
+
+    return transposed_fun
+
+
+# --------------------------------------------------------------------------
+# make_jaxpr and jit
+
+
+def _split_static(args, kwargs, static_argnums, static_argnames):
+    nargs = len(args)
+    static_nums = set()
+    for i in static_argnums:
+        if -nargs <= i < nargs:
+            static_nums.add(i % nargs)
+    static_vals = tuple((i, args[i]) for i in sorted(static_nums))
+    dyn_args = tuple(a for i, a in enumerate(args) if i not in static_nums)
+    static_kw = tuple(sorted((k, v) for k, v in kwargs.items() if k in static_argnames))
+    dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_argnames}
+    return static_vals, dyn_args, static_kw, dyn_kwargs
+
+
+def _rebuild(static_vals, dyn_args, static_kw, dyn_kwargs):
+    args = list(dyn_args)
+    for i, v in static_vals:
+        args.insert(i, v)
+    kwargs = dict(dyn_kwargs)
+    kwargs.update(static_kw)
+    return args, kwargs
+
+
+def _trace_flat(fun, static_vals, static_kw, dyn_args, dyn_kwargs):
+    leaves, in_tree = _flatten_args((dyn_args, dyn_kwargs))
+    in_avals = [get_aval(x) for x in leaves]
+    out_store = []
+
+    def flat(*xs):
+        dargs, dkwargs = tree_unflatten(in_tree, xs)
+        args, kwargs = _rebuild(static_vals, dargs, static_kw, dkwargs)
+        out = fun(*args, **kwargs)
+        out_leaves, out_tree = _check_outs(out, fun)
+        out_store.append(out_tree)
+        return out_leaves
+
+    jaxpr, consts = pe.trace_to_jaxpr(flat, in_avals)
+    return jaxpr, consts, in_tree, out_store[0], leaves
+
+
+def make_jaxpr(fun, static_argnums=(), axis_env=None, return_shape=False, abstracted_axes=None):
+    """A function returning the jaxpr (a ClosedJaxpr) that ``fun`` traces to."""
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+
+    @functools.wraps(fun)
+    def make_jaxpr_f(*args, **kwargs):
+        sv, da, sk, dk = _split_static(args, kwargs, tuple(static_argnums), ())
+        jaxpr, consts, in_tree, out_tree, _ = _trace_flat(fun, sv, sk, da, dk)
+        closed = core.ClosedJaxpr(jaxpr, consts)
+        if return_shape:
+            from .shape import ShapeDtypeStruct
+            shapes = [ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in jaxpr.outvars]
+            return closed, tree_unflatten(out_tree, shapes)
+        return closed
+
+    return make_jaxpr_f
+
+
+def _hashable_static(v, name):
+    try:
+        hash(v)
+    except TypeError:
+        raise ValueError(
+            f"Non-hashable static argument {name} of type {type(v).__name__}: static "
+            "arguments must be hashable (pass a tuple instead of a list, for example)."
+        ) from None
+    return v
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
+        donate_argnames=(), keep_unused=False, device=None, backend=None, inline=False,
+        abstracted_axes=None):
+    """Trace ``fun`` once per argument signature (shapes, dtypes, weak types,
+    static values) and run the recorded program.  (The optimising compiler
+    arrives with issue 4; today the jaxpr is interpreted.)"""
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames,
+                                 donate_argnums=donate_argnums)
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    if isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+    static_argnums = tuple(static_argnums)
+    static_argnames = tuple(static_argnames)
+    if static_argnames == () and static_argnums:
+        try:
+            params = list(inspect.signature(fun).parameters)
+            static_argnames = tuple(params[i] for i in static_argnums if 0 <= i < len(params))
+        except (TypeError, ValueError):
+            pass
+    cache = {}
+
+    @functools.wraps(fun)
+    def jitted(*args, **kwargs):
+        if config.jax_disable_jit:
+            return fun(*args, **kwargs)
+        sv, da, sk, dk = _split_static(args, kwargs, static_argnums, static_argnames)
+        for i, v in sv:
+            _hashable_static(v, f"at position {i}")
+        for k, v in sk:
+            _hashable_static(v, repr(k))
+        leaves, in_tree = _flatten_args((da, dk))
+        key = (in_tree, tuple(get_aval(x) for x in leaves), sv, sk)
+        hit = cache.get(key)
+        if hit is None:
+            jaxpr, consts, _, out_tree, _ = _trace_flat(fun, sv, sk, da, dk)
+            hit = (jaxpr, consts, out_tree)
+            if len(cache) > 256:
+                cache.pop(next(iter(cache)))
+            cache[key] = hit
+        jaxpr, consts, out_tree = hit
+        outs = core.eval_jaxpr(jaxpr, consts, *leaves)
+        return tree_unflatten(out_tree, outs)
+
+    jitted._cache = cache
+    jitted.lower = lambda *a, **k: make_jaxpr(fun, static_argnums)(*a, **k)
+    return jitted
+
+
+# --------------------------------------------------------------------------
+# devices
+
+
+class Device:
+    platform = "cpu"
+    device_kind = "cpu"
+    id = 0
+    process_index = 0
+
+    def __repr__(self):
+        return "CpuDevice(id=0)"
+
+
+_CPU = Device()
+
+
+def devices(backend=None):
+    return [_CPU]
+
+
+def local_devices(process_index=None, backend=None):
+    return [_CPU]
+
+
+def device_count(backend=None):
+    return 1
+
+
+def local_device_count(backend=None):
+    return 1
+
+
+def default_backend():
+    return "cpu"
+
+
+def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
+    return tree_map(lambda v: v if isinstance(v, Array) else _check_arg(v), x)
+
+
+def device_get(x):
+    def get(v):
+        if isinstance(v, Tracer):
+            return v
+        if isinstance(v, Array):
+            return np.asarray(v._value)
+        return v
+    return tree_map(get, x)
+
+
+def block_until_ready(x):
+    return x
+
+
+_unused = (Partial, weakref)

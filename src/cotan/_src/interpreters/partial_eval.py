@@ -1,0 +1,142 @@
+"""Staging: recording primitive applications into a jaxpr.
+
+A :class:`StagingTrace` records every primitive applied to one of its
+tracers as an equation.  Values that are not its tracers (concrete arrays, or
+tracers of lower traces) enter the jaxpr as constants: scalars as literals,
+everything else as constvars.  Work that does not depend on the staged
+inputs is therefore done at once rather than recorded, which is what makes
+``linearize`` a partial evaluation: the tangent inputs are staged, the primal
+computation is not, and what gets recorded is exactly the linear part.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import core
+from ..core import Array, ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Tracer, Var
+
+
+class StagingTracer(Tracer):
+    __slots__ = ("var",)
+
+    def __init__(self, trace, var):
+        self._trace = trace
+        self.var = var
+
+    @property
+    def aval(self):
+        return self.var.aval
+
+
+def _is_literalable(val):
+    if type(val) is Array:
+        v = val._value
+        return v.shape == () and v.dtype.kind in "biufc"
+    if isinstance(val, (bool, int, float, complex)):
+        return True
+    if isinstance(val, (np.generic, np.ndarray)):
+        return np.shape(val) == () and val.dtype.kind in "biufc"
+    return False
+
+
+class StagingTrace(core.Trace):
+    def __init__(self, level):
+        super().__init__(level)
+        self.eqns = []
+        self.invars = []
+        self.constvars = []
+        self.consts = []
+        self._const_ids = {}
+
+    def new_arg(self, aval):
+        v = Var(aval)
+        self.invars.append(v)
+        return StagingTracer(self, v)
+
+    def pure(self, val):
+        return StagingTracer(self, self._const_var(val))
+
+    lift = pure
+
+    def _const_var(self, val):
+        key = id(val)
+        hit = self._const_ids.get(key)
+        if hit is not None:
+            return hit[0]
+        aval = core.get_aval(val)
+        if not isinstance(val, Tracer) and _is_literalable(val):
+            v = Literal(core.concrete_value(val) if type(val) is not Array else val._value, aval)
+        else:
+            v = Var(aval)
+            self.constvars.append(v)
+            self.consts.append(val)
+        # keep ``val`` alive so that its id stays unique while we trace
+        self._const_ids[key] = (v, val)
+        return v
+
+    def process_primitive(self, primitive, tracers, params):
+        avals = [t.var.aval for t in tracers]
+        out_avals = primitive.abstract_eval(*avals, **params)
+        if primitive.multiple_results:
+            outvars = [Var(a) for a in out_avals]
+        else:
+            outvars = [Var(out_avals)]
+        self.eqns.append(JaxprEqn(primitive, [t.var for t in tracers], params, outvars))
+        outs = [StagingTracer(self, v) for v in outvars]
+        return outs if primitive.multiple_results else outs[0]
+
+    def var_of(self, val):
+        """The jaxpr atom for an output value."""
+        if isinstance(val, StagingTracer) and val._trace is self:
+            return val.var
+        return self._const_var(val)
+
+    def to_jaxpr(self, in_tracers, outs, dce=True):
+        outvars = [self.var_of(o) for o in outs]
+        invars = [t.var for t in in_tracers]
+        eqns = self.eqns
+        if dce:
+            eqns = dce_eqns(eqns, outvars)
+        used_consts = set()
+        for e in eqns:
+            for v in e.invars:
+                if type(v) is Var:
+                    used_consts.add(v)
+        used_consts.update(v for v in outvars if type(v) is Var)
+        constvars, consts = [], []
+        for v, c in zip(self.constvars, self.consts):
+            if v in used_consts:
+                constvars.append(v)
+                consts.append(c)
+        jaxpr = Jaxpr(constvars, invars, outvars, eqns)
+        # drop our references so that residuals die with the jaxpr
+        self.eqns = []
+        self._const_ids = {}
+        self.constvars = []
+        self.consts = []
+        return jaxpr, consts
+
+
+def dce_eqns(eqns, outvars):
+    live = {v for v in outvars if type(v) is Var}
+    kept = []
+    for eqn in reversed(eqns):
+        if any(v in live for v in eqn.outvars):
+            kept.append(eqn)
+            for v in eqn.invars:
+                if type(v) is Var:
+                    live.add(v)
+    kept.reverse()
+    return kept
+
+
+def trace_to_jaxpr(fun, in_avals):
+    """Trace ``fun`` (flat list in, flat list out) on abstract inputs."""
+    trace = core.push_trace(StagingTrace)
+    try:
+        in_tracers = [trace.new_arg(a) for a in in_avals]
+        outs = fun(*in_tracers)
+        jaxpr, consts = trace.to_jaxpr(in_tracers, outs)
+    finally:
+        core.pop_trace(trace)
+    return jaxpr, consts

@@ -1,0 +1,61 @@
+"""Gathers the public names of cotan.numpy."""
+from __future__ import annotations
+
+import numpy as _np
+
+from .. import dtypes as _dtypes
+from ..core import Array as ndarray  # noqa: F401
+from .creation import (arange, array, asarray, empty, empty_like, eye, full, full_like,  # noqa: F401
+                       identity, linspace, ones, ones_like, zeros, zeros_like)
+from .lax_numpy import (astype, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays,  # noqa: F401
+                        broadcast_to, column_stack, concat, concatenate, dstack, expand_dims,
+                        hstack, matrix_transpose, moveaxis, ndim, permute_dims, ravel, reshape,
+                        row_stack, select, shape, size, squeeze, stack, swapaxes, transpose,
+                        vstack, where)
+from .linalg_basic import dot, inner, matmul, outer, tensordot, vdot  # noqa: F401
+from .reductions import mean, sum  # noqa: F401
+from .ufuncs import *  # noqa: F401,F403
+from .ufuncs import abs, divmod, pow, round  # noqa: F401
+from .util import broadcast_shapes  # noqa: F401
+
+pi = _np.pi
+e = _np.e
+inf = _np.inf
+nan = _np.nan
+euler_gamma = _np.euler_gamma
+newaxis = None
+
+float16 = _np.float16
+float32 = _np.float32
+float64 = _np.float64
+int8 = _np.int8
+int16 = _np.int16
+int32 = _np.int32
+int64 = _np.int64
+uint8 = _np.uint8
+uint16 = _np.uint16
+uint32 = _np.uint32
+uint64 = _np.uint64
+bool_ = _np.bool_
+complex64 = _np.complex64
+complex128 = _np.complex128
+float_ = _np.float64
+int_ = _np.int64
+complex_ = _np.complex128
+generic = _np.generic
+number = _np.number
+inexact = _np.inexact
+floating = _np.floating
+complexfloating = _np.complexfloating
+integer = _np.integer
+signedinteger = _np.signedinteger
+unsignedinteger = _np.unsignedinteger
+dtype = _np.dtype
+finfo = _dtypes.finfo
+iinfo = _dtypes.iinfo
+issubdtype = _dtypes.issubdtype
+promote_types = _dtypes.promote_types
+result_type = _dtypes.result_type
+float0 = _dtypes.float0
+
+__all__ = [n for n in dir() if not n.startswith("_")]
