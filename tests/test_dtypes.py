@@ -347,6 +347,10 @@ def test_float0_alone_is_fine():
     assert dtypes.result_type(z, z, return_weak_type_flag=True) == \
         (dtypes.float0, False)
     assert dtypes.dtype(z) == dtypes.float0
+    wz = FakeArray(dtypes.float0, True)
+    assert dtypes.result_type(wz, return_weak_type_flag=True) == \
+        (dtypes.float0, False)
+    assert dtypes.result_type(wz, wz, z) == dtypes.float0
     assert dtypes.canonicalize_dtype(dtypes.float0) == dtypes.float0
 
 

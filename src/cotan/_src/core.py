@@ -457,6 +457,12 @@ class Trace:
             raise UnexpectedTracerError(_escaped_message(val))
         return self.pure(val)
 
+    def process(self, primitive, args, params):
+        """Bind ``primitive`` on ``args`` (values of any lower trace, or
+        this trace's tracers).  Traces may override this to avoid raising
+        every argument into a tracer first."""
+        return self.process_primitive(primitive, [self.full_raise(a) for a in args], params)
+
     def pure(self, val):
         raise NotImplementedError
 
@@ -578,8 +584,7 @@ class Primitive:
         else:
             return self.eager(args, params)
         trace = find_top_trace(args)
-        tracers = [trace.full_raise(a) for a in args]
-        out = trace.process_primitive(self, tracers, params)
+        out = trace.process(self, args, params)
         if self.multiple_results:
             return [full_lower(o) for o in out]
         return full_lower(out)

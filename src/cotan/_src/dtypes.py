@@ -499,8 +499,8 @@ def _compute_result(tokens):
         weak = node in _WEAK_NODE_KIND
         out = _NODE_TO_DTYPE.get(node)
         out_kind = _WEAK_NODE_KIND[node] if weak else _kind(out)
-    if weak and out is not None and out == _B1:
-        weak = False
+    if weak and out is not None and (out == _B1 or out == float0):
+        weak = False  # weak bool is bool; float0 has no weak form
     if weak:
         if out_kind is None:
             out_kind = _kind(out)

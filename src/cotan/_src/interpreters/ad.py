@@ -28,16 +28,29 @@ primitive_transposes = {}
 
 
 class Zero:
-    """A tangent or cotangent known to be zero."""
+    """A tangent or cotangent known to be zero.  ``Zero.from_value(v)`` is
+    the zero tangent of ``v``; its aval is only computed if asked for."""
 
-    __slots__ = ("aval",)
+    __slots__ = ("_aval", "_val")
 
     def __init__(self, aval):
-        self.aval = aval
+        self._aval = aval
+        self._val = None
+
+    @property
+    def aval(self):
+        a = self._aval
+        if a is None:
+            a = self._aval = get_aval(self._val).to_tangent_aval()
+            self._val = None
+        return a
 
     @staticmethod
     def from_value(val):
-        return Zero(get_aval(val).to_tangent_aval())
+        z = Zero.__new__(Zero)
+        z._aval = None
+        z._val = val
+        return z
 
     def __repr__(self):
         return f"Zero({self.aval.str_short()})"
@@ -188,16 +201,20 @@ def deflinear2(prim, transpose_rule):
 
 
 class JVPTracer(Tracer):
-    __slots__ = ("primal", "tangent")
+    __slots__ = ("primal", "tangent", "_aval")
 
     def __init__(self, trace, primal, tangent):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
+        self._aval = None
 
     @property
     def aval(self):
-        return get_aval(self.primal)
+        a = self._aval
+        if a is None:
+            a = self._aval = get_aval(self.primal)
+        return a
 
     def full_lower(self):
         if type(self.tangent) is Zero:
@@ -219,9 +236,25 @@ class JVPTrace(core.Trace):
 
     lift = pure
 
+    def process(self, primitive, args, params):
+        primals = []
+        tangents = []
+        for a in args:
+            if type(a) is JVPTracer and a._trace is self:
+                primals.append(a.primal)
+                tangents.append(a.tangent)
+            else:
+                if isinstance(a, Tracer) and a._trace.level > self.level:
+                    raise core.UnexpectedTracerError(core._escaped_message(a))
+                primals.append(a)
+                tangents.append(Zero.from_value(a))
+        return self._process(primitive, primals, tangents, params)
+
     def process_primitive(self, primitive, tracers, params):
-        primals = [t.primal for t in tracers]
-        tangents = [t.tangent for t in tracers]
+        return self._process(primitive, [t.primal for t in tracers],
+                             [t.tangent for t in tracers], params)
+
+    def _process(self, primitive, primals, tangents, params):
         for t in tangents:
             if type(t) is not Zero:
                 break

@@ -74,14 +74,27 @@ class StagingTrace(core.Trace):
         self._const_ids[key] = (v, val)
         return v
 
+    def process(self, primitive, args, params):
+        invars = []
+        for a in args:
+            if type(a) is StagingTracer and a._trace is self:
+                invars.append(a.var)
+            else:
+                if isinstance(a, Tracer) and a._trace.level > self.level:
+                    raise core.UnexpectedTracerError(core._escaped_message(a))
+                invars.append(self._const_var(a))
+        return self._record(primitive, invars, params)
+
     def process_primitive(self, primitive, tracers, params):
-        avals = [t.var.aval for t in tracers]
-        out_avals = primitive.abstract_eval(*avals, **params)
+        return self._record(primitive, [t.var for t in tracers], params)
+
+    def _record(self, primitive, invars, params):
+        out_avals = primitive.abstract_eval(*[v.aval for v in invars], **params)
         if primitive.multiple_results:
             outvars = [Var(a) for a in out_avals]
         else:
             outvars = [Var(out_avals)]
-        self.eqns.append(JaxprEqn(primitive, [t.var for t in tracers], params, outvars))
+        self.eqns.append(JaxprEqn(primitive, invars, params, outvars))
         outs = [StagingTracer(self, v) for v in outvars]
         return outs if primitive.multiple_results else outs[0]
 

@@ -8,12 +8,20 @@ dtype (cotan.numpy does promotion and broadcasting).
 from __future__ import annotations
 
 import numpy as np
-import scipy.special as _sps
 
 from .. import core, dtypes
 from ..core import Primitive, ShapedArray
 from ..interpreters import ad
 from ..interpreters.ad import Zero, defjvp, defjvp2, deflinear, is_undefined_primal
+
+
+class _LazyScipySpecial:
+    def __getattr__(self, name):
+        import scipy.special
+        return getattr(scipy.special, name)
+
+
+_sps = _LazyScipySpecial()
 from .utils import (_ANY, _BOOL_INT, _COMPLEX, _FLOAT, _INEXACT, _INT, _NUM, const,
                     naryop, unop)
 

@@ -68,7 +68,7 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
         if isinstance(object, (str, bytes)) or object is None or isinstance(object, dict):
             raise TypeError(f"jnp.array: unsupported input {object!r} of type {type(object).__name__}.")
         v = np.asarray(object)
-        if v.dtype == object.__class__ or v.dtype.kind == "O":
+        if v.dtype.kind == "O":
             raise TypeError(f"jnp.array: unsupported input of type {type(object).__name__}.")
         if dtype is None:
             if isinstance(object, (builtins.bool, int, float, complex)):

@@ -1,0 +1,86 @@
+"""A short tour of cotan: ``python -m cotan.demo``.
+
+Runs the examples of the documents cotan was built from and prints the
+results with timings.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import cotan as jax
+import cotan.numpy as jnp
+
+
+def _timed(label, fn, repeat=200):
+    fn()
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        out = fn()
+    dt = (time.perf_counter() - t0) / repeat
+    print(f"  {label:<52s} {dt * 1e6:9.1f} us")
+    return out
+
+
+def main():
+    print("cotan", jax.__version__, "- JAX's transformations on NumPy\n")
+
+    print("grad: f(x) = sin(x^2) + 3x^2, f'(2.0) (expect 9.3854)")
+    f = lambda x: jnp.sin(x ** 2) + 3 * x ** 2
+    g = jax.grad(f)
+    print(f"  auto f'(2.0)   = {g(2.0):.4f}")
+    print(f"  manual f'(2.0) = {2 * 2.0 * np.cos(4.0) + 12.0:.4f}")
+    _timed("grad(f)(2.0)", lambda: g(2.0))
+
+    print("\njvp: f(x, y) = (x + 2y, sin(x) e^y, y^3) at (1, 2) along (2, 3)")
+    def fv(x):
+        return jnp.array([x[0] + 2 * x[1], jnp.sin(x[0]) * jnp.exp(x[1]), x[1] ** 3])
+    x = jnp.array([1., 2.])
+    v = jnp.array([2., 3.])
+    y, t = jax.jvp(fv, (x,), (v,))
+    print(f"  f(x) = {y}\n  J v  = {t}   (expect [8, 26.637676, 36])")
+    _timed("jvp(f, (x,), (v,))", lambda: jax.jvp(fv, (x,), (v,)))
+
+    print("\nvjp: pull several covectors back through one linearization")
+    y, pullback = jax.vjp(fv, x)
+    for u in ([1., 0., 0.], [0., 1., 0.], [0., 0., 1.], [2., 3., 4.]):
+        print(f"  u = {u} -> u J = {pullback(jnp.array(u))[0]}")
+    _timed("pullback(u)", lambda: pullback(jnp.array([2., 3., 4.])))
+
+    print("\nvalue_and_grad: f(x) = x^2 at 3.0")
+    val, gr = jax.value_and_grad(lambda x: x ** 2)(3.0)
+    print(f"  value: {val}\n  grad: {gr}")
+
+    print("\ngradients with respect to dicts and several arguments")
+    def h(X):
+        return X['x'] ** 2 + 3 * jnp.sin(X['y']) + jnp.cos(X['z'])
+    print("  ", jax.grad(h)({'x': 2.0, 'y': 3.0, 'z': 1.0}))
+    def k(x, y):
+        return jnp.linalg.norm(x) ** 2 + jnp.linalg.norm(y) + jnp.inner(x, y)
+    xa, ya = jnp.array([1., 2., 3.]), jnp.array([0, -1., 1.])
+    print("   d/dx:", jax.grad(k, 0)(xa, ya), " d/dy:", jax.grad(k, 1)(xa, ya))
+
+    print("\nhigher order: d^3/dx^3 sin(x) at 1.0 (expect -cos(1) = -0.5403)")
+    print(f"  {jax.grad(jax.grad(jax.grad(jnp.sin)))(1.0):.4f}")
+
+    print("\nthe linear part is a jaxpr (the reverse pass transposes it):")
+    print(jax.make_jaxpr(jax.grad(f))(2.0))
+
+    print("\njit of a pullback, although f used Python control flow:")
+    def pw(x):
+        if x < 3:
+            return 2 * x ** 3
+        return jnp.pi * x
+    _, f_vjp = jax.vjp(pw, 4.)
+    print("  ", jax.jit(f_vjp)(1.))
+
+    print("\neager dispatch")
+    s = jnp.array(1.5, dtype=jnp.float32)
+    _timed("jnp.sin(float32 scalar)", lambda: jnp.sin(s), repeat=20000)
+    sn = np.float32(1.5)
+    _timed("np.sin(float32 scalar)", lambda: np.sin(sn), repeat=20000)
+
+
+if __name__ == "__main__":
+    main()
