@@ -544,9 +544,8 @@ def _logf(x):
   y2 = _fma32(y2, m, P[8])
   y = _fma32(y, x3, y1)
   y = _fma32(y, x3, y2)
-  y *= x3
-  y = _fma32(f32(-2.12194440e-4), e, y)
-  m -= f32(0.5) * x2
+  y = _fma32(y, x3, f32(-2.12194440e-4) * e)
+  m = _fma32(f32(-0.5), x2, m)
   m += y
   out = _fma32(f32(0.693359375), e, m)
   # Special values: log(0) = -inf, log(x < 0) = nan, log(inf) = inf.
@@ -565,8 +564,7 @@ def _log1p32(t):
     d = _fma32(d, t, f32(kd))
     n = _fma32(n, t, f32(kn))
   tsq = t * t
-  small = t + f32(-0.5) * tsq
-  small += (t * tsq) * (n / d)
+  small = t + _fma32(f32(-0.5), tsq, (t * tsq) * (n / d))
   use_small = np.abs(t) < f32(_LOG1P_SMALL)
   if use_small.all():
     return small
