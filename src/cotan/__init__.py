@@ -19,5 +19,6 @@ from cotan import tree_util  # noqa: E402,F401
 from cotan import numpy  # noqa: E402,F401
 from cotan import lax  # noqa: E402,F401
 from cotan import errors  # noqa: E402,F401
+from cotan import random  # noqa: E402,F401
 
 __version__ = "0.1.0"
