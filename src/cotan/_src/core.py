@@ -578,20 +578,33 @@ class Primitive:
         return rule
 
     def bind(self, *args, **params):
+        top = None
         for a in args:
             if isinstance(a, Tracer):
-                break
-        else:
+                t = a._trace
+                if top is None or t.level > top.level:
+                    top = t
+        if top is None:
             return self.eager(args, params)
-        trace = find_top_trace(args)
-        out = trace.process(self, args, params)
+        if not top.active:
+            find_top_trace(args)  # raises UnexpectedTracerError naming the tracer
+        out = top.process(self, args, params)
         if self.multiple_results:
             return [full_lower(o) for o in out]
-        return full_lower(out)
+        return out.full_lower() if isinstance(out, Tracer) else out
 
     def eager(self, args, params):
-        vals = [a._value if type(a) is Array else _canonical_value(a) for a in args]
-        out = self.impl(*vals, **params)
+        if len(args) == 1:
+            a = args[0]
+            if type(a) is Array:
+                out = self.impl(a._value, **params)
+                if self.weak_type_rule is _default_weak and not self.multiple_results:
+                    return Array(out, a.weak_type)
+            else:
+                out = self.impl(_canonical_value(a), **params)
+        else:
+            vals = [a._value if type(a) is Array else _canonical_value(a) for a in args]
+            out = self.impl(*vals, **params)
         weak = self.weak_type_rule(args, params)
         if self.multiple_results:
             if type(weak) is bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import core
-from ..core import Array, ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Tracer, Var
+from ..core import Array, ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Tracer, Var
 
 
 class StagingTracer(Tracer):
@@ -63,8 +63,14 @@ class StagingTrace(core.Trace):
         hit = self._const_ids.get(key)
         if hit is not None:
             return hit[0]
-        aval = core.get_aval(val)
-        if not isinstance(val, Tracer) and _is_literalable(val):
+        if type(val) is Array:
+            x = val._value
+            aval = ShapedArray(x.shape, x.dtype, val.weak_type)
+            literal = x.shape == () and x.dtype.kind in "biufc"
+        else:
+            aval = core.get_aval(val)
+            literal = not isinstance(val, Tracer) and _is_literalable(val)
+        if literal:
             v = Literal(core.concrete_value(val) if type(val) is not Array else val._value, aval)
         else:
             v = Var(aval)

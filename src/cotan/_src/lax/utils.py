@@ -40,6 +40,11 @@ def unop_abstract(name, kinds, result_dtype=None):
 def naryop_abstract(name, kinds, result_dtype=None):
     def rule(*avals, **params):
         x = avals[0]
+        if len(avals) == 2:
+            y = avals[1]
+            if y.dtype == x.dtype and y.shape == x.shape and x.dtype.kind in kinds:
+                dt = x.dtype if result_dtype is None else result_dtype(x.dtype)
+                return ShapedArray(x.shape, dt, x.weak_type and y.weak_type)
         for a in avals:
             check_dtype(name, a, kinds)
         for a in avals[1:]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..core import Array
+from ..core import Array, Tracer
 from ..lax import elementwise as lx
 from ..lax import structural as st
 from .util import (asarray_arg, convert, promote_args, promote_args_inexact,
@@ -16,7 +16,10 @@ def _unary_inexact(prim, name):
     bind = prim.bind
 
     def f(x, /):
-        if type(x) is not Array or x._value.dtype.kind not in "fc":
+        if type(x) is Array:
+            if x._value.dtype.kind not in "fc":
+                x = to_inexact(x)
+        elif not (isinstance(x, Tracer) and x.aval.dtype.kind in "fc"):
             x = to_inexact(x)
         return bind(x)
     f.__name__ = f.__qualname__ = name

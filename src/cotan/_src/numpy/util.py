@@ -108,13 +108,39 @@ def promote_shapes(*args):
     return [broadcast_to_shape(a, shape) for a in args]
 
 
+def _scalar_like(v, x):
+    """The Python scalar ``v`` as a weakly typed constant shaped like array
+    ``x``, when JAX's promotion keeps ``x``'s dtype; else None."""
+    dt = x.dtype
+    k = dt.kind
+    t = type(v)
+    if k in "fc" or (t is int and k in "iu"):
+        c = np.asarray(v, dt)
+        shape = x.shape
+        if shape:
+            c = np.broadcast_to(c, shape)
+        return Array(c, True)
+    return None
+
+
 def promote_args(*args):
-    x = args[0]
     if len(args) == 2:
-        y = args[1]
-        if (type(x) is Array and type(y) is Array and x._value.dtype == y._value.dtype
-                and x._value.shape == y._value.shape):
-            return args
+        x, y = args
+        tx, ty = type(x), type(y)
+        if tx is Array and ty is Array:
+            if x._value.dtype == y._value.dtype and x._value.shape == y._value.shape:
+                return args
+        elif isinstance(x, Array) and isinstance(y, Array):
+            if x.dtype == y.dtype and x.shape == y.shape:
+                return args
+        elif (ty is float or ty is int) and isinstance(x, Array):
+            c = _scalar_like(y, x)
+            if c is not None:
+                return x, c
+        elif (tx is float or tx is int) and isinstance(y, Array):
+            c = _scalar_like(x, y)
+            if c is not None:
+                return c, y
     return promote_shapes(*promote_dtypes(*args))
 
 
