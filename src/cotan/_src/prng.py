@@ -31,7 +31,7 @@ __all__ = [
     "threefry_2x32", "threefry_2x32_counts", "iota_2x32_shape",
     "seed", "split", "fold_in", "random_bits",
     "uniform", "normal", "randint", "bernoulli", "permutation", "choice",
-    "gumbel", "erf_inv",
+    "gumbel", "erf_inv", "xla_log", "xla_log1p",
 ]
 
 _U32 = np.dtype(np.uint32)
@@ -674,10 +674,21 @@ def _log_libm(x):
                      count=flat.size).reshape(x.shape)
 
 
-def _erfinv64(x):
-  x = np.atleast_1d(x)
-  t = x * -x
-  # w = -log1p(t): XLA's Cephes rational for |t| < sqrt(2) - 1, FMA Horner.
+def _log64(x):
+  """XLA's float64 log: the C library's."""
+  x = np.asarray(x, _F64)
+  ok = (x > 0) & np.isfinite(x)
+  if ok.all():
+    return _log_libm(x)
+  with np.errstate(divide="ignore", invalid="ignore"):
+    out = np.log(x)  # special values
+  out[ok] = _log_libm(x[ok])
+  return out
+
+
+def _log1p64(t):
+  """XLA's float64 log1p: Cephes rational for |t| < sqrt(2) - 1, FMA Horner."""
+  t = np.atleast_1d(np.asarray(t, _F64))
   th, tl = _split(t)
   d = np.zeros_like(t)
   n = np.zeros_like(t)
@@ -685,15 +696,19 @@ def _erfinv64(x):
     d = _fma64_fast(d, t, th, tl, kd)
     n = _fma64_fast(n, t, th, tl, kn)
   tsq = t * t
-  q = (t * tsq) * (n / d)
+  with np.errstate(invalid="ignore", over="ignore"):
+    q = (t * tsq) * (n / d)
   sh, sl = _split(tsq)
   w = t + _fma64_fixed_b(np.full(t.shape, -0.5), tsq, sh, sl, q)
   large = ~(np.abs(t) < _LOG1P_SMALL)
   if large.any():
-    with np.errstate(divide="ignore", invalid="ignore"):
-      ok = large & (t > -1) & np.isfinite(t)
-      w[large] = np.log(t[large] + 1)  # special values (t == -1, nan)
-      w[ok] = _log_libm(t[ok] + 1)
+    w[large] = _log64(t[large] + 1)
+  return w
+
+
+def _erfinv64(x):
+  x = np.atleast_1d(x)
+  w = _log1p64(x * -x)
   np.negative(w, out=w)
   p = np.empty_like(w)
   a = w < 6.25
@@ -717,6 +732,31 @@ def _erfinv64(x):
   if edge.any():
     out = np.where(edge, x * np.inf, out)
   return out
+
+
+def xla_log(x) -> np.ndarray:
+  """Natural log rounded the way XLA's CPU backend computes it."""
+  x = np.asarray(x)
+  if x.dtype == _F64:
+    return _log64(x)
+  if x.dtype == _F32:
+    return _logf(np.atleast_1d(x)).reshape(x.shape)
+  if x.dtype.kind == "f" or x.dtype.name == "bfloat16":
+    return _logf(np.atleast_1d(x.astype(_F32))).astype(x.dtype).reshape(x.shape)
+  raise TypeError(f"xla_log needs a float array, got {x.dtype}")
+
+
+def xla_log1p(x) -> np.ndarray:
+  """log1p rounded the way XLA's CPU backend computes it."""
+  x = np.asarray(x)
+  if x.dtype == _F64:
+    return _log1p64(x).reshape(x.shape)
+  if x.dtype == _F32:
+    return _log1p32(np.atleast_1d(x)).reshape(x.shape)
+  if x.dtype.kind == "f" or x.dtype.name == "bfloat16":
+    return _log1p32(np.atleast_1d(x.astype(_F32))).astype(x.dtype).reshape(
+        x.shape)
+  raise TypeError(f"xla_log1p needs a float array, got {x.dtype}")
 
 
 def erf_inv(x) -> np.ndarray:
@@ -885,12 +925,14 @@ def gumbel(key, shape=(), dtype=np.float32, mode: str = "low", *,
     low = u[(slice(None),) * nb + (1,)]
     _, nmant = _float_layout(dtype)
     x = np.where(high >= 0.5, high,
-                 high + dtype.type(2.0 ** -nmant) * low + dtype.type(tiny))
-    return -np.log(-np.log1p(-x))
+                 _scale_shift(np.atleast_1d(low), dtype.type(2.0 ** -nmant),
+                              np.atleast_1d(high)).reshape(high.shape)
+                 + dtype.type(tiny))
+    return -xla_log(-xla_log1p(-x))
   if mode != "low":
     raise ValueError(f"unsupported gumbel mode {mode!r}")
   u = uniform(key, shape, dtype, tiny, 1., partitionable=partitionable)
-  return np.asarray(-np.log(-np.log(u)))
+  return np.asarray(-xla_log(-xla_log(u)))
 
 
 def _shuffle(key, x: np.ndarray, axis: int, partitionable: bool) -> np.ndarray:
@@ -1008,7 +1050,7 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None,
         ind = np.searchsorted(p_cuml, r).astype(dtype)
       else:
         g = gumbel(k, (n_inputs,), p_arr.dtype, mode or "low",
-                   partitionable=partitionable) + np.log(p_arr)
+                   partitionable=partitionable) + xla_log(p_arr)
         ind = np.argsort(-g, kind="stable")[:n_draws].astype(dtype)
       result = ind if arr.ndim == 0 else np.take(arr, ind, axis)
     return np.asarray(result).reshape(

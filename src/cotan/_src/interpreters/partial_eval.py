@@ -71,7 +71,7 @@ class StagingTrace(core.Trace):
             aval = core.get_aval(val)
             literal = not isinstance(val, Tracer) and _is_literalable(val)
         if literal:
-            v = Literal(core.concrete_value(val) if type(val) is not Array else val._value, aval)
+            v = Literal(val if type(val) is Array else core.to_array(val), aval)
         else:
             v = Var(aval)
             self.constvars.append(v)

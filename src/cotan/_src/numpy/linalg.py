@@ -73,3 +73,22 @@ def _frob(x, axes, keepdims):
     else:
         sq = lx.mul(x, x)
     return lx.sqrt(red.sum(sq, axes, keepdims=keepdims))
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    from ..lax.linalg import svd as _svd
+    a = to_inexact(asarray_arg(a))
+    out = _svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    if compute_uv:
+        u, s, vh = out
+        return SVDResult(u, s, vh)
+    return out
+
+
+class SVDResult(tuple):
+    def __new__(cls, U, S, Vh):
+        return super().__new__(cls, (U, S, Vh))
+
+    U = property(lambda self: self[0])
+    S = property(lambda self: self[1])
+    Vh = property(lambda self: self[2])
