@@ -13,6 +13,7 @@ from cotan._src.api import (block_until_ready, default_backend, device_count,  #
                             value_and_grad, vjp)
 from cotan._src.config import config  # noqa: E402,F401
 from cotan._src.core import Array  # noqa: E402,F401
+from cotan._src.shape import ShapeDtypeStruct  # noqa: E402,F401
 from cotan._src.dtypes import float0  # noqa: E402,F401
 from cotan._src.tree_util import tree_map  # noqa: E402,F401
 from cotan import tree_util  # noqa: E402,F401

@@ -87,8 +87,16 @@ def _zeros_tangent(aval):
 
 
 def _materialize(t, aval):
+    """A (co)tangent result as an array with ``aval``'s tangent type
+    (symbolic zeros instantiated, weak type matching the primal's)."""
     if type(t) is Zero:
         return _zeros_tangent(aval)
+    if type(t) is Array:
+        if t.weak_type != aval.weak_type and t._value.dtype == aval.dtype:
+            return Array(t._value, aval.weak_type)
+    elif isinstance(t, Tracer) and t.aval.weak_type != aval.weak_type and t.aval.dtype == aval.dtype:
+        from .lax.structural import convert_element_type
+        return convert_element_type(t, aval.dtype, aval.weak_type)
     return t
 
 

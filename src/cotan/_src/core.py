@@ -255,12 +255,7 @@ class Array:
         v = np.asarray(self._value)
         prefix = "Array("
         body = np.array2string(v, separator=", ", prefix=prefix)
-        extra = ""
-        if v.dtype not in (np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.bool_)) \
-                or v.size == 0 or self.weak_type:
-            extra = f", dtype={v.dtype.name}"
-        elif v.dtype == np.float32 or v.dtype == np.int32:
-            extra = f", dtype={v.dtype.name}"
+        extra = f", dtype={v.dtype.name}"
         if self.weak_type:
             extra += ", weak_type=True"
         return f"{prefix}{body}{extra})"

@@ -33,7 +33,8 @@ def unop_abstract(name, kinds, result_dtype=None):
     def rule(x, **params):
         check_dtype(name, x, kinds)
         dt = x.dtype if result_dtype is None else result_dtype(x.dtype)
-        return ShapedArray(x.shape, dt, x.weak_type)
+        # a fixed result dtype (comparisons, real, ...) is never weak, as in eager mode
+        return ShapedArray(x.shape, dt, x.weak_type and result_dtype is None)
     return rule
 
 
@@ -44,7 +45,8 @@ def naryop_abstract(name, kinds, result_dtype=None):
             y = avals[1]
             if y.dtype == x.dtype and y.shape == x.shape and x.dtype.kind in kinds:
                 dt = x.dtype if result_dtype is None else result_dtype(x.dtype)
-                return ShapedArray(x.shape, dt, x.weak_type and y.weak_type)
+                return ShapedArray(x.shape, dt,
+                                   x.weak_type and y.weak_type and result_dtype is None)
         for a in avals:
             check_dtype(name, a, kinds)
         for a in avals[1:]:
@@ -60,7 +62,7 @@ def naryop_abstract(name, kinds, result_dtype=None):
                     f"{', '.join(str(b.shape) for b in avals)}. "
                     "(cotan.numpy functions broadcast their arguments; lax does not.)"
                 )
-        weak = all(a.weak_type for a in avals)
+        weak = all(a.weak_type for a in avals) and result_dtype is None
         dt = x.dtype if result_dtype is None else result_dtype(x.dtype)
         return ShapedArray(x.shape, dt, weak)
     return rule

@@ -344,10 +344,16 @@ def rint(x, /):
     return lx.round(x, 1)
 
 
+def _bool_like(value, like):
+    # a bool constant shaped like ``like`` (not converted to ``like``'s dtype)
+    from .util import broadcast_to_shape
+    return broadcast_to_shape(Array(np.full((), value, bool)), like.shape)
+
+
 def isfinite(x, /):
     x = asarray_arg(x)
     if x.dtype.kind in "iub":
-        return _bcast_like(Array(np.ones((), bool)), x)
+        return _bool_like(True, x)
     if x.dtype.kind == "c":
         return logical_and(lx.is_finite(lx.real(x)), lx.is_finite(lx.imag(x)))
     return lx.is_finite(x)
@@ -356,14 +362,14 @@ def isfinite(x, /):
 def isnan(x, /):
     x = asarray_arg(x)
     if x.dtype.kind in "iub":
-        return _bcast_like(Array(np.zeros((), bool)), x)
+        return _bool_like(False, x)
     return lx.ne(x, x)
 
 
 def isinf(x, /):
     x = asarray_arg(x)
     if x.dtype.kind in "iub":
-        return _bcast_like(Array(np.zeros((), bool)), x)
+        return _bool_like(False, x)
     if x.dtype.kind == "c":
         return logical_or(isinf(lx.real(x)), isinf(lx.imag(x)))
     return lx.eq(lx.abs(x), _bcast_like(Array(np.asarray(np.inf, x.dtype)), x))
@@ -382,8 +388,7 @@ def isneginf(x, /):
 def signbit(x, /):
     x = asarray_arg(x)
     if x.dtype.kind == "f":
-        return lx.ne(lx.lt(x, _bcast_like(Array(np.zeros((), x.dtype)), x)) if False else
-                     _signbit_f(x), _bcast_like(Array(np.zeros((), bool)), x))
+        return _signbit_f(x)
     return lx.lt(x, _bcast_like(Array(np.zeros((), x.dtype)), x))
 
 

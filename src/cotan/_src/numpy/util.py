@@ -83,7 +83,7 @@ def broadcast_shapes(*shapes):
 def promote_dtypes(*args):
     """Convert arguments to their common JAX result type (weak if all weak)."""
     dt, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    return [convert(a, dt, weak and dtypes.is_weakly_typed(a)) if _needs(a, dt) else asarray_arg(a)
+    return [convert(a, dt, weak) if _needs(a, dt) else asarray_arg(a)
             for a in args]
 
 
@@ -96,7 +96,7 @@ def _needs(a, dt):
 def promote_dtypes_inexact(*args):
     dt, weak = dtypes.result_type(*args, return_weak_type_flag=True)
     dt = dtypes.to_inexact_dtype(dt)
-    return [convert(a, dt, weak and dtypes.is_weakly_typed(a)) if _needs(a, dt) else asarray_arg(a)
+    return [convert(a, dt, weak) if _needs(a, dt) else asarray_arg(a)
             for a in args]
 
 
