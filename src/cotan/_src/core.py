@@ -820,7 +820,7 @@ def pp_jaxpr(jaxpr, indent=0):
     pad = " " * indent
     consts = " ".join(decl(v) for v in jaxpr.constvars)
     ins = " ".join(decl(v) for v in jaxpr.invars)
-    lines = [f"{{ lambda {consts}{' ' if consts else ''}; {ins}. let"]
+    lines = [f"{{ lambda {consts}; {ins}. let"]  # JAX: '{ lambda a:f32[3]; b:f32[]. let'
     for eqn in jaxpr.eqns:
         outs = " ".join(decl(v) for v in eqn.outvars)
         params = ""

@@ -7,12 +7,15 @@ axes of a key array are batch axes: every function maps over them, so
 This makes batching (vmap over keys) free for the layers that wrap these
 functions as primitives.
 
-The numbers reproduce JAX bit for bit (checked against JAX 0.10 with the
-default ``jax_threefry_partitionable=True``; the pre-0.5 "original" scheme is
-available with ``partitionable=False``).  Floating-point samplers that go
-through transcendental functions (``normal`` via ``erfinv``, ``choice`` with
-``p`` and ``replace=False`` via ``log``) can differ from XLA's approximations
-in the last bit or so.
+The numbers reproduce JAX (CPU) bit for bit (checked against JAX 0.10 with
+the default ``jax_threefry_partitionable=True``; the pre-0.5 "original"
+scheme is available with ``partitionable=False``).  Where JAX's samplers do
+floating-point arithmetic this module follows XLA's CPU code generation:
+multiply-adds are fused (emulated exactly), and ``erf_inv``, ``log``,
+``log1p`` and ``cumsum`` are evaluated with the same approximations and
+summation order XLA uses, not NumPy's/SciPy's (which differ by a few ulp).
+float64 ``log`` is the C library's, as in XLA.  Other backends (GPU/TPU) may
+round differently; JAX itself does not promise identical floats across them.
 
 Dtype defaults follow JAX with ``jax_enable_x64`` off (``float32``/``int32``);
 callers that implement x64 mode pass dtypes explicitly.  This module does not
@@ -31,7 +34,7 @@ __all__ = [
     "threefry_2x32", "threefry_2x32_counts", "iota_2x32_shape",
     "seed", "split", "fold_in", "random_bits",
     "uniform", "normal", "randint", "bernoulli", "permutation", "choice",
-    "gumbel", "erf_inv", "xla_log", "xla_log1p",
+    "gumbel", "erf_inv", "xla_log", "xla_log1p", "xla_cumsum",
 ]
 
 _U32 = np.dtype(np.uint32)
@@ -436,7 +439,7 @@ def _round_odd_sum(a, b):
   s, r = _two_sum(a, b)
   s = np.asarray(s)
   even = (s.view(np.uint64) & np.uint64(1)) == 0
-  adjust = (r != 0) & even
+  adjust = (r != 0) & even & np.isfinite(s)
   if np.any(adjust):
     s = np.where(adjust, np.nextafter(s, np.where(r > 0, np.inf, -np.inf)), s)
   return s
@@ -483,10 +486,10 @@ def _fma_f64(a, b, c):
 # polynomial approximations ("Approximating the erfinv function", GPU
 # Computing Gems, 2011), w = -log1p(-x * x), and its own log1p (a Cephes
 # rational function for |t| < sqrt(2) - 1, else log(1 + t)); multiply-adds are
-# contracted into FMAs.  Reproducing those steps (rather than calling an
-# accurate erfinv) gives JAX's float32 samples bit for bit and float64 ones to
-# within an ulp; scipy's erfinv would differ by up to ~10 ulp (float32) or ~25
-# ulp (float64) from JAX.
+# contracted into FMAs; float32 log is a Cephes-style polynomial (as in
+# Eigen), float64 log the C library's.  Reproducing those steps (rather than
+# calling an accurate erfinv) gives JAX's samples bit for bit; scipy's erfinv
+# would differ by up to ~10 ulp (float32) or ~25 ulp (float64) from JAX.
 
 # Giles' single-precision coefficients (w < 5 and w >= 5 branches).
 _ERFINV32_A = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
@@ -544,6 +547,8 @@ _LOGF_P = tuple(np.float32(c) for c in (
     1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
     3.3333331174e-1))
 _LOG1P_SMALL = 0.41421356237309504880  # sqrt(2) - 1
+_LOG1P_N32 = tuple(np.float32(c) for c in _LOG1P_N)
+_LOG1P_D32 = tuple(np.float32(c) for c in _LOG1P_D)
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -554,6 +559,27 @@ def _fma32(a, b, c):
   t = np.multiply(a, b, dtype=_F64)
   np.add(t, c, out=t)
   return t.astype(_F32)
+
+
+def _horner32(coeffs, x):
+  """float32 Horner evaluation with fused multiply-adds.
+
+  ``coeffs`` are float32 scalars or arrays (highest degree first).
+  """
+  if x.size < 256:
+    p = coeffs[0]
+    for c in coeffs[1:]:
+      p = _fma32(p, x, c)
+    return np.broadcast_to(p, x.shape)
+  # Same arithmetic with reused buffers (fewer NumPy calls per step).
+  x64 = x.astype(_F64)
+  t = np.empty(x.shape, _F64)
+  p = np.empty(x.shape, _F32)
+  p[...] = coeffs[0]
+  for c in coeffs[1:]:
+    np.multiply(p, x64, out=t)
+    np.add(t, c, out=p, casting="unsafe")
+  return p
 
 
 def _logf(x):
@@ -591,17 +617,14 @@ def _logf(x):
 
 def _log1p32(t):
   f32 = _F32.type
-  d = np.zeros_like(t)
-  n = np.zeros_like(t)
-  for kd, kn in zip(_LOG1P_D, _LOG1P_N):
-    d = _fma32(d, t, f32(kd))
-    n = _fma32(n, t, f32(kn))
+  d = _horner32(_LOG1P_D32, t)
+  n = _horner32(_LOG1P_N32, t)
   tsq = t * t
   small = t + _fma32(f32(-0.5), tsq, (t * tsq) * (n / d))
-  use_small = np.abs(t) < f32(_LOG1P_SMALL)
-  if use_small.all():
-    return small
-  return np.where(use_small, small, _logf(t + f32(1)))
+  large = ~(np.abs(t) < f32(_LOG1P_SMALL))
+  if large.any():
+    small[large] = _logf(t[large] + f32(1))
+  return small
 
 
 def _erfinv32(x):
@@ -617,13 +640,10 @@ def _erfinv32(x):
       w = np.where(lt, w - f32(2.5), np.sqrt(w) - f32(3))
     coeffs = [np.where(lt, f32(a), f32(b))
               for a, b in zip(_ERFINV32_A, _ERFINV32_B)]
-  p = np.broadcast_to(coeffs[0], w.shape)
-  for c in coeffs[1:]:
-    p = _fma32(p, w, c)
-  out = p * x
+  out = _horner32(coeffs, w) * x
   edge = np.abs(x) == f32(1)
   if edge.any():
-    out = np.where(edge, x * f32(np.inf), out)
+    out = np.where(edge, np.copysign(f32(np.inf), x), out)
   return out
 
 
@@ -730,7 +750,7 @@ def _erfinv64(x):
   out = p * x
   edge = np.abs(x) == 1
   if edge.any():
-    out = np.where(edge, x * np.inf, out)
+    out = np.where(edge, np.copysign(np.inf, x), out)
   return out
 
 
@@ -762,8 +782,8 @@ def xla_log1p(x) -> np.ndarray:
 def erf_inv(x) -> np.ndarray:
   """Inverse error function computed the way XLA (CPU) computes it.
 
-  float32 results match XLA bit for bit, float64 ones to within about an ulp;
-  float16/bfloat16 are evaluated in float32 and rounded.
+  Matches XLA bit for bit for float32 and float64 (checked on millions of
+  samples); float16/bfloat16 are evaluated in float32 and rounded.
   """
   x = np.asarray(x)
   dtype = x.dtype
@@ -882,6 +902,38 @@ def _randint(key, shape, minval, maxval, dtype, partitionable):
   return out.view(dtype).reshape(out_shape)
 
 
+def xla_cumsum(x) -> np.ndarray:
+  """1-D cumulative sum summed in the order XLA's CPU backend uses.
+
+  JAX lowers cumsum to a reduce-window that XLA rewrites into a tree: running
+  sums inside blocks of 16, a recursive cumulative sum of the block totals,
+  and the preceding total added to each block.  For floats this rounds
+  differently from a plain sequential ``np.cumsum`` beyond 16 elements.
+  """
+  x = np.asarray(x)
+  n = x.shape[0]
+  base = 16
+  if n <= base or x.dtype.kind not in "fc":
+    return np.cumsum(x, dtype=x.dtype)
+  nb = -(-n // base)
+  blocks = np.zeros((nb, base), x.dtype)
+  blocks.reshape(-1)[:n] = x
+  np.cumsum(blocks, axis=1, dtype=x.dtype, out=blocks)
+  carry = xla_cumsum(blocks[:-1, -1])
+  blocks[1:] += carry[:, None]
+  return blocks.reshape(-1)[:n]
+
+
+def _float_param(p) -> np.ndarray:
+  """A probability parameter as an array: NumPy floats keep their dtype,
+  anything else (Python numbers, lists, integer arrays) becomes float32."""
+  pa = np.asarray(p)
+  if isinstance(p, (np.ndarray, np.generic)) and (
+      pa.dtype.kind == "f" or pa.dtype.name == "bfloat16"):
+    return pa
+  return pa.astype(np.float32)
+
+
 def bernoulli(key, p=0.5, shape=None, mode: str = "low", *,
               partitionable: bool = True) -> np.ndarray:
   """``jax.random.bernoulli``: boolean samples with mean ``p``.
@@ -892,11 +944,11 @@ def bernoulli(key, p=0.5, shape=None, mode: str = "low", *,
   if mode not in ("high", "low"):
     raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
   pa = np.asarray(p)
-  if isinstance(p, (float, int)) and not isinstance(p, np.generic):
-    pa = pa.astype(np.float32)
-  if pa.dtype.kind != "f":
+  if pa.dtype.kind != "f" and pa.dtype.name != "bfloat16" and isinstance(
+      p, (np.ndarray, np.generic)):
     raise TypeError(
         f"bernoulli probability `p` must have a floating dtype, got {pa.dtype}.")
+  pa = _float_param(p)
   dtype = pa.dtype
   shape = pa.shape if shape is None else _canon_shape(shape)
   key = _as_u32(key)
@@ -963,17 +1015,18 @@ def _map_keys(fn, key):
 
 
 def permutation(key, x, axis: int = 0, independent: bool = False, *,
-                partitionable: bool = True) -> np.ndarray:
+                dtype=np.int32, partitionable: bool = True) -> np.ndarray:
   """``jax.random.permutation``: a shuffled ``arange(x)`` or array ``x``.
 
-  An int ``x`` gives an int32 result (JAX's x32 ``arange``).
+  For an int ``x`` the result has ``dtype`` (JAX's default int: int32 with
+  x64 off, int64 with it on; the order does not depend on it).
   """
   xa = np.asarray(x)
   if xa.ndim == 0:
     if xa.dtype.kind not in "iu":
       raise TypeError("x must be an integer or at least 1-dimensional")
     r = int(xa)
-    return _map_keys(lambda k: _shuffle(k, np.arange(r, dtype=np.int32), 0,
+    return _map_keys(lambda k: _shuffle(k, np.arange(r, dtype=dtype), 0,
                                         partitionable), key)
   axis = _canon_axis(axis, xa.ndim)
 
@@ -1023,11 +1076,7 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None,
         f"Cannot take a larger sample (size {n_draws}) than "
         f"population (size {n_inputs}) when 'replace=False'")
   if p is not None:
-    p_arr = np.asarray(p)
-    if not (isinstance(p, np.ndarray) or isinstance(p, np.generic)) or \
-        p_arr.dtype.kind != "f":
-      p_arr = p_arr.astype(np.float32) if p_arr.dtype.kind != "f" or \
-          not isinstance(p, np.ndarray) else p_arr
+    p_arr = _float_param(p)
     if p_arr.shape != (n_inputs,):
       raise ValueError(
           "p must be None or a 1D vector with the same size as a.shape[axis]. "
@@ -1039,12 +1088,12 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None,
         ind = randint(k, shape, 0, n_inputs, dtype, partitionable=partitionable)
         result = ind if arr.ndim == 0 else np.take(arr, ind, axis)
       else:
-        src = np.arange(n_inputs, dtype=np.int32) if arr.ndim == 0 else arr
+        src = np.arange(n_inputs, dtype=dtype) if arr.ndim == 0 else arr
         perm = permutation(k, src, axis, partitionable=partitionable)
         result = perm[(slice(None),) * axis + (slice(n_draws),)]
     else:
       if replace:
-        p_cuml = np.cumsum(p_arr)
+        p_cuml = xla_cumsum(p_arr)
         u = uniform(k, shape, p_cuml.dtype, partitionable=partitionable)
         r = p_cuml[-1] * (p_cuml.dtype.type(1) - u)
         ind = np.searchsorted(p_cuml, r).astype(dtype)

@@ -100,6 +100,11 @@ def _dot_transpose_lhs(ct, lhs_aval, rhs, dimension_numbers, preferred_element_t
     else:
         ct_y_free = list(range(nb + len(x_free), nb + len(x_free) + len(y_free)))
     dn = ((tuple(ct_y_free), tuple(y_free)), (tuple(range(nb)), tuple(rb)))
+    ct_dtype = core.get_aval(ct).dtype
+    if rhs_aval.dtype != ct_dtype:
+        # preferred_element_type made the cotangent's dtype differ from the operands'
+        from .structural import convert_element_type
+        rhs = convert_element_type(rhs, ct_dtype)
     out = dot_general_p.bind(ct, rhs, dimension_numbers=dn,
                              preferred_element_type=None)
     result_dims = list(lb) + x_free + [lc[list(rc).index(r)] for r in sorted(rc)]

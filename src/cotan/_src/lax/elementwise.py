@@ -282,17 +282,23 @@ lgamma_p = unop("lgamma", lambda x: _sps.gammaln(x).astype(x.dtype, copy=False),
 defjvp(lgamma_p, lambda g, x: mul(g, digamma(x)))
 
 
-def _polygamma1(x):
-    return polygamma1_p.bind(x)
+def polygamma(m, x):
+    """The polygamma function of order ``m`` (a concrete integer >= 0) at ``x``."""
+    m = int(m)
+    if m < 0:
+        raise ValueError(f"polygamma order must be non-negative, got {m}")
+    if m == 0:
+        return digamma(x)
+    return polygamma_p.bind(x, m=m)
 
 
 digamma_p = unop("digamma", lambda x: _sps.digamma(x).astype(x.dtype, copy=False), _FLOAT)
-defjvp(digamma_p, lambda g, x: mul(g, _polygamma1(x)))
+defjvp(digamma_p, lambda g, x: mul(g, polygamma(1, x)))
 
-polygamma1_p = unop("polygamma1", lambda x: _sps.polygamma(1, x).astype(x.dtype, copy=False), _FLOAT)
-defjvp(polygamma1_p, lambda g, x: mul(g, polygamma2_p.bind(x)))
-polygamma2_p = unop("polygamma2", lambda x: _sps.polygamma(2, x).astype(x.dtype, copy=False), _FLOAT)
-ad.defjvp_zero(polygamma2_p)  # third derivatives of digamma are not provided
+# polygamma of a static order m >= 1: digamma's derivatives, to any order
+polygamma_p = unop("polygamma",
+                   lambda x, *, m: _sps.polygamma(m, x).astype(x.dtype, copy=False), _FLOAT)
+defjvp(polygamma_p, lambda g, x, *, m: mul(g, polygamma(m + 1, x)))
 
 # --- complex parts ---------------------------------------------------------
 

@@ -6,3 +6,10 @@ from .structural import (broadcast, broadcast_in_dim, concatenate, convert_eleme
                          pad, reduce_sum, reshape, slice, slice_in_dim, transpose)
 from .misc import stop_gradient  # noqa: F401
 from .linalg import svd  # noqa: F401
+from .reductions import (argmax, argmin, cumlogsumexp, cummax, cummin, cumprod,  # noqa: F401
+                         cumsum, reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod,
+                         reduce_xor)
+from .indexing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,  # noqa: F401
+                       dynamic_update_index_in_dim, dynamic_update_slice,
+                       dynamic_update_slice_in_dim, gather, index_in_dim, rev, scatter,
+                       scatter_add, scatter_max, scatter_min, scatter_mul)

@@ -19,8 +19,6 @@ broadcast it transposes to), arg-reductions and cumulative reductions.
 """
 from __future__ import annotations
 
-import builtins
-
 import numpy as np
 
 from .. import core
@@ -38,6 +36,9 @@ _BOOL_INT = "biu"
 
 
 def _canon_axes(axes, ndim):
+    if type(axes) is tuple and all(type(a) is int and 0 <= a < ndim for a in axes) \
+            and list(axes) == sorted(set(axes)):
+        return axes
     if isinstance(axes, (int, np.integer)):
         axes = (axes,)
     out = []
@@ -195,8 +196,7 @@ def _reduce_chooser_impl(np_fn, is_max):
             # XLA reduces from the identity: -inf/+inf (or the integer extremes)
             shape = _reduced_shape(x.shape, axes)
             return np.full(shape, _minmax_identity(x.dtype, is_max), x.dtype)
-        with np.errstate(invalid="ignore"):
-            return np.asarray(np_fn(x, axis=axes)).astype(x.dtype, copy=False)
+        return np.asarray(np_fn.reduce(x, axis=axes)).astype(x.dtype, copy=False)
     return impl
 
 
@@ -214,12 +214,12 @@ def _reduce_chooser_jvp(prim):
 
 
 reduce_max_p = Primitive("reduce_max")
-reduce_max_p.def_impl(_reduce_chooser_impl(np.max, True))
+reduce_max_p.def_impl(_reduce_chooser_impl(np.maximum, True))
 reduce_max_p.def_abstract_eval(_reduce_abstract_rule("reduce_max", _ANY))
 ad.primitive_jvps[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
 
 reduce_min_p = Primitive("reduce_min")
-reduce_min_p.def_impl(_reduce_chooser_impl(np.min, False))
+reduce_min_p.def_impl(_reduce_chooser_impl(np.minimum, False))
 reduce_min_p.def_abstract_eval(_reduce_abstract_rule("reduce_min", _ANY))
 ad.primitive_jvps[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
 
@@ -257,7 +257,7 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
     kept = [i for i in range(len(shape)) if i not in axes]
     n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
     if n == 0:
-        return ans, core.Array(np.zeros(core.get_aval(ans).shape, core.get_aval(t).dtype))
+        return ans, Zero.from_value(ans)
     # move the reduced axes last and flatten them into one axis of length n
     perm = tuple(kept) + tuple(axes)
     flat = tuple(shape[i] for i in kept) + (n,)
@@ -543,4 +543,3 @@ cumlogsumexp_p.def_impl(_cum_impl(_cumlogsumexp_acc))
 cumlogsumexp_p.def_abstract_eval(_cum_abstract("cumlogsumexp", "f"))
 ad.primitive_jvps[cumlogsumexp_p] = _cumulative_jvp(cumlogsumexp_p, _logaddexp_combine)
 
-_unused = builtins

@@ -17,6 +17,7 @@ from .reductions import mean, sum  # noqa: F401
 from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import abs, divmod, pow, round  # noqa: F401
 from .util import broadcast_shapes  # noqa: F401
+from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
 
 pi = _np.pi
 e = _np.e
@@ -58,4 +59,10 @@ promote_types = _dtypes.promote_types
 result_type = _dtypes.result_type
 float0 = _dtypes.float0
 
+__all__ = [n for n in dir() if not n.startswith("_")]
+from .reductions import (all, amax, amin, any, argmax, argmin, average,  # noqa: F401,E402
+                         count_nonzero, cumprod, cumsum, cumulative_prod, cumulative_sum, max,
+                         min, nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmean,
+                         nanmin, nanprod, nanstd, nansum, nanvar, prod, ptp, std, var)
+from .einsum import einsum, einsum_path  # noqa: F401,E402
 __all__ = [n for n in dir() if not n.startswith("_")]

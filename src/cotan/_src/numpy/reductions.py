@@ -1,13 +1,18 @@
-"""Reductions of cotan.numpy (sum, mean, ...) as lax reductions."""
+"""Reductions of cotan.numpy (sum, mean, max, prod, var, cumsum, ...) as lax
+reductions, with JAX's dtype rules, ``where``/``initial`` handling and errors."""
 from __future__ import annotations
+
+import builtins as _builtins
 
 import numpy as np
 
 from .. import dtypes
 from ..core import Array
 from ..lax import elementwise as lx
+from ..lax import reductions as _lr
 from ..lax import structural as st
 from .util import asarray_arg, canonicalize_axes, convert, broadcast_to_shape
+from .util import canonicalize_axis as _canon_axis
 
 
 def _keepdims(out, shape, axes):
@@ -41,7 +46,9 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     axes = canonicalize_axes(axis, a.ndim)
     if where is not None:
         from .lax_numpy import where as _where
-        num = sum(_where(where, 1, 0), axis, keepdims=keepdims)
+        w = asarray_arg(where)
+        num = sum(broadcast_to_shape(_where(w, 1, 0), a.shape) if w.shape != a.shape
+                  else _where(w, 1, 0), axis, keepdims=keepdims)
         s = sum(a, axis, dtype=dtype, keepdims=keepdims, where=where)
         dt = dtypes.to_inexact_dtype(s.dtype)
         return lx.div(convert(s, dt), broadcast_to_shape(convert(num, dt), s.shape))
@@ -52,13 +59,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 
 
 # ----------------------------------------------------------------------------
-# The other reductions (JAX's semantics).  sum and mean above are unchanged.
-
-import builtins as _builtins  # noqa: E402
-
-from ..lax import reductions as _lr  # noqa: E402
-from .util import canonicalize_axis as _canon_axis  # noqa: E402
-
+# The other reductions (JAX's semantics).  sum and mean above keep their behaviour
+# (mean's `where` may now also be a broadcastable mask, as in JAX).
 
 def _no_out(name, out):
     if out is not None:
@@ -288,6 +290,15 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     a_mean = mean(a, axis, dtype=comp, keepdims=True, where=where)
     centered = _abs2(lx.sub(a, broadcast_to_shape(a_mean, a.shape)))
     cdt = centered.dtype
+    if where is None and isinstance(corr, (int, float, np.integer, np.floating)):
+        # static normalizer: no select needed
+        d = _axis_size(a.shape, axes) - corr
+        result = sum(centered, axis, dtype=cdt, keepdims=keepdims)
+        if d > 0:
+            result = lx.div(result, broadcast_to_shape(_scalar(d, cdt), result.shape))
+        else:
+            result = lx.mul(result, broadcast_to_shape(_scalar(np.nan, cdt), result.shape))
+        return convert(result, out_dtype) if result.dtype != out_dtype else result
     if where is None:
         normalizer = _scalar(_axis_size(a.shape, axes), cdt)
     else:

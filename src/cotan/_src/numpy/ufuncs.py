@@ -72,9 +72,22 @@ cbrt = _unary_inexact(lx.cbrt_p, "cbrt")
 asin, acos, atan = arcsin, arccos, arctan
 asinh, acosh, atanh = arcsinh, arccosh, arctanh
 
-add = _binary(lx.add_p, "add")
+def _binary_bool(prim, bool_prim, name):
+    # on booleans, add is logical or and multiply logical and (lax.add/mul reject bool)
+    bind, bool_bind = prim.bind, bool_prim.bind
+
+    def f(x, y, /):
+        x, y = promote_args(x, y)
+        if x.dtype == np.bool_:
+            return bool_bind(x, y)
+        return bind(x, y)
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+add = _binary_bool(lx.add_p, lx.or_p, "add")
 subtract = _binary(lx.sub_p, "subtract")
-multiply = _binary(lx.mul_p, "multiply")
+multiply = _binary_bool(lx.mul_p, lx.and_p, "multiply")
 maximum = _binary(lx.max_p, "maximum")
 minimum = _binary(lx.min_p, "minimum")
 arctan2 = _binary(lx.atan2_p, "arctan2", inexact=True)
