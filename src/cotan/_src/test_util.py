@@ -25,7 +25,7 @@ import numpy as np
 from . import dtypes
 from .config import config
 from .core import Array, Tracer
-from .tree_util import tree_flatten, tree_map, tree_unflatten
+from .tree_util import tree_flatten, tree_map
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "numerical_jvp", "rand_like",
            "inner_prod", "check_close", "default_gradient_tolerance"]
@@ -432,5 +432,3 @@ def check_grads(f, args, order, modes=("fwd", "rev"), atol=None, rtol=None, eps=
 
     _check(f, args, order, f"order {order}: ")
 
-
-_unused = (tree_unflatten,)
