@@ -382,7 +382,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         res = ad.linearize_flat(flat, p_leaves, has_aux=has_aux)
         out_tree = out_store[0]
         aval = _check_scalar_output(res.out_primals, out_tree, holomorphic, "grad")
-        seed = Array(np.ones((), aval.dtype))
+        seed = Array(np.ones((), aval.dtype), aval.weak_type)
         cts = ad.backward_pass(res.jaxpr, res.consts, [seed])
         g_leaves = [_materialize(c, get_aval(p)) for c, p in zip(cts, p_leaves)]
         grads = tree_unflatten(p_tree, g_leaves)

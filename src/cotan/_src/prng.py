@@ -56,53 +56,53 @@ _ROUND_CONSTS = tuple(np.uint32(i) for i in range(1, 6))
 # ---------------------------------------------------------------------------
 
 def _as_u32(x) -> np.ndarray:
-  x = np.asarray(x)
-  if x.dtype != _U32:
-    x = x.astype(_U32)
-  return x
+    x = np.asarray(x)
+    if x.dtype != _U32:
+        x = x.astype(_U32)
+    return x
 
 
 def threefry_2x32(k0, k1, x0, x1):
-  """Threefry-2x32 with 20 rounds, elementwise with NumPy broadcasting.
+    """Threefry-2x32 with 20 rounds, elementwise with NumPy broadcasting.
 
-  All four arguments are ``uint32`` array-likes; the results ``(y0, y1)`` are
-  two new ``uint32`` arrays of the broadcast shape.
-  """
-  k0 = _as_u32(k0)
-  k1 = _as_u32(k1)
-  x0 = _as_u32(x0)
-  x1 = _as_u32(x1)
-  shape = np.broadcast_shapes(k0.shape, k1.shape, x0.shape, x1.shape)
-  if math.prod(shape) <= _PY_THRESHOLD:
-    return _threefry_2x32_small(shape, k0, k1, x0, x1)
-  # Work on >=1-d arrays so that every operation stays an array operation
-  # (wrapping silently) rather than a warning numpy-scalar operation.
-  work_shape = shape if shape else (1,)
-  if not k0.ndim:
-    k0 = k0.reshape(1)
-  if not k1.ndim:
-    k1 = k1.reshape(1)
-  ks = (k0, k1, k0 ^ k1 ^ _KS_PARITY)
-  v0 = np.empty(work_shape, _U32)
-  v1 = np.empty(work_shape, _U32)
-  tmp = np.empty(work_shape, _U32)
-  np.add(x0, ks[0], out=v0)
-  np.add(x1, ks[1], out=v1)
-  add, lshift, rshift, bor, bxor = (np.add, np.left_shift, np.right_shift,
-                                    np.bitwise_or, np.bitwise_xor)
-  for i in range(5):
-    for r, rr in _ROTATIONS[i & 1]:
-      add(v0, v1, out=v0)
-      lshift(v1, r, out=tmp)
-      rshift(v1, rr, out=v1)
-      bor(v1, tmp, out=v1)
-      bxor(v1, v0, out=v1)
-    add(v0, ks[(i + 1) % 3], out=v0)
-    add(v1, ks[(i + 2) % 3] + _ROUND_CONSTS[i], out=v1)
-  if not shape:
-    v0 = v0.reshape(())
-    v1 = v1.reshape(())
-  return v0, v1
+    All four arguments are ``uint32`` array-likes; the results ``(y0, y1)`` are
+    two new ``uint32`` arrays of the broadcast shape.
+    """
+    k0 = _as_u32(k0)
+    k1 = _as_u32(k1)
+    x0 = _as_u32(x0)
+    x1 = _as_u32(x1)
+    shape = np.broadcast_shapes(k0.shape, k1.shape, x0.shape, x1.shape)
+    if math.prod(shape) <= _PY_THRESHOLD:
+        return _threefry_2x32_small(shape, k0, k1, x0, x1)
+    # Work on >=1-d arrays so that every operation stays an array operation
+    # (wrapping silently) rather than a warning numpy-scalar operation.
+    work_shape = shape if shape else (1,)
+    if not k0.ndim:
+        k0 = k0.reshape(1)
+    if not k1.ndim:
+        k1 = k1.reshape(1)
+    ks = (k0, k1, k0 ^ k1 ^ _KS_PARITY)
+    v0 = np.empty(work_shape, _U32)
+    v1 = np.empty(work_shape, _U32)
+    tmp = np.empty(work_shape, _U32)
+    np.add(x0, ks[0], out=v0)
+    np.add(x1, ks[1], out=v1)
+    add, lshift, rshift, bor, bxor = (np.add, np.left_shift, np.right_shift,
+                                      np.bitwise_or, np.bitwise_xor)
+    for i in range(5):
+        for r, rr in _ROTATIONS[i & 1]:
+            add(v0, v1, out=v0)
+            lshift(v1, r, out=tmp)
+            rshift(v1, rr, out=v1)
+            bor(v1, tmp, out=v1)
+            bxor(v1, v0, out=v1)
+        add(v0, ks[(i + 1) % 3], out=v0)
+        add(v1, ks[(i + 2) % 3] + _ROUND_CONSTS[i], out=v1)
+    if not shape:
+        v0 = v0.reshape(())
+        v1 = v1.reshape(())
+    return v0, v1
 
 
 # Below this many blocks, plain Python ints beat ~110 NumPy calls.
@@ -111,94 +111,94 @@ _PY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 
 
 def _threefry_2x32_small(shape, k0, k1, x0, x1):
-  """threefry_2x32 for a handful of blocks, on Python ints."""
-  cols = [a.ravel().tolist() for a in np.broadcast_arrays(k0, k1, x0, x1)]
-  out0 = []
-  out1 = []
-  M = _MASK32
-  for a0, a1, b0, b1 in zip(*cols):
-    ks = (a0, a1, a0 ^ a1 ^ 0x1BD11BDA)
-    u = (b0 + a0) & M
-    v = (b1 + a1) & M
-    for i in range(5):
-      for r in _PY_ROTATIONS[i & 1]:
-        u = (u + v) & M
-        v = (((v << r) & M) | (v >> (32 - r))) ^ u
-      u = (u + ks[(i + 1) % 3]) & M
-      v = (v + ks[(i + 2) % 3] + i + 1) & M
-    out0.append(u)
-    out1.append(v)
-  return (np.array(out0, _U32).reshape(shape),
-          np.array(out1, _U32).reshape(shape))
+    """threefry_2x32 for a handful of blocks, on Python ints."""
+    cols = [a.ravel().tolist() for a in np.broadcast_arrays(k0, k1, x0, x1)]
+    out0 = []
+    out1 = []
+    M = _MASK32
+    for a0, a1, b0, b1 in zip(*cols):
+        ks = (a0, a1, a0 ^ a1 ^ 0x1BD11BDA)
+        u = (b0 + a0) & M
+        v = (b1 + a1) & M
+        for i in range(5):
+            for r in _PY_ROTATIONS[i & 1]:
+                u = (u + v) & M
+                v = (((v << r) & M) | (v >> (32 - r))) ^ u
+            u = (u + ks[(i + 1) % 3]) & M
+            v = (v + ks[(i + 2) % 3] + i + 1) & M
+        out0.append(u)
+        out1.append(v)
+    return (np.array(out0, _U32).reshape(shape),
+            np.array(out1, _U32).reshape(shape))
 
 
 def _key_halves(key, extra_ndim: int):
-  """Split key data (..., 2) into k0, k1 shaped (..., 1 * extra_ndim)."""
-  key = _as_u32(key)
-  if key.ndim < 1 or key.shape[-1] != 2:
-    raise TypeError(f"threefry key data must have shape (..., 2); got {key.shape}")
-  k0 = key[..., 0]
-  k1 = key[..., 1]
-  if extra_ndim and key.ndim > 1:
-    new = k0.shape + (1,) * extra_ndim
-    k0 = k0.reshape(new)
-    k1 = k1.reshape(new)
-  return k0, k1
+    """Split key data (..., 2) into k0, k1 shaped (..., 1 * extra_ndim)."""
+    key = _as_u32(key)
+    if key.ndim < 1 or key.shape[-1] != 2:
+        raise TypeError(f"threefry key data must have shape (..., 2); got {key.shape}")
+    k0 = key[..., 0]
+    k1 = key[..., 1]
+    if extra_ndim and key.ndim > 1:
+        new = k0.shape + (1,) * extra_ndim
+        k0 = k0.reshape(new)
+        k1 = k1.reshape(new)
+    return k0, k1
 
 
 def threefry_2x32_counts(key, count):
-  """JAX's ``threefry_2x32(keypair, count)`` helper on a flat count array.
+    """JAX's ``threefry_2x32(keypair, count)`` helper on a flat count array.
 
-  The (flattened) counts are padded with one zero to even length, split into
-  halves that form the two cipher words, and the two output words are
-  concatenated (dropping the pad).  Result shape: ``key.shape[:-1] +
-  count.shape``.  This is the hashing used by ``fold_in`` and by the
-  non-partitionable ``split``/``random_bits``.
-  """
-  count = _as_u32(count)
-  cshape = count.shape
-  flat = count.reshape(-1)
-  n = flat.shape[0]
-  if n % 2:
-    flat = np.concatenate([flat, np.zeros(1, _U32)])
-  half = flat.shape[0] // 2
-  k0, k1 = _key_halves(key, 1)
-  y0, y1 = threefry_2x32(k0, k1, flat[:half], flat[half:])
-  out = np.concatenate([y0, y1], axis=-1)
-  if n % 2:
-    out = out[..., :n]
-  return out.reshape(out.shape[:-1] + cshape)
+    The (flattened) counts are padded with one zero to even length, split into
+    halves that form the two cipher words, and the two output words are
+    concatenated (dropping the pad).  Result shape: ``key.shape[:-1] +
+    count.shape``.  This is the hashing used by ``fold_in`` and by the
+    non-partitionable ``split``/``random_bits``.
+    """
+    count = _as_u32(count)
+    cshape = count.shape
+    flat = count.reshape(-1)
+    n = flat.shape[0]
+    if n % 2:
+        flat = np.concatenate([flat, np.zeros(1, _U32)])
+    half = flat.shape[0] // 2
+    k0, k1 = _key_halves(key, 1)
+    y0, y1 = threefry_2x32(k0, k1, flat[:half], flat[half:])
+    out = np.concatenate([y0, y1], axis=-1)
+    if n % 2:
+        out = out[..., :n]
+    return out.reshape(out.shape[:-1] + cshape)
 
 
 def iota_2x32_shape(shape):
-  """A row-major ``uint64`` iota of ``shape`` as (hi, lo) ``uint32`` arrays.
+    """A row-major ``uint64`` iota of ``shape`` as (hi, lo) ``uint32`` arrays.
 
-  ``hi`` may be returned as a broadcastable zero when all counts fit in 32
-  bits.
-  """
-  size = math.prod(shape)
-  if size <= (1 << 32):
-    lo = np.arange(size, dtype=_U32).reshape(shape)
-    hi = np.zeros((), _U32)
-    return hi, lo
-  counts = np.arange(size, dtype=np.uint64).reshape(shape)
-  return (counts >> np.uint64(32)).astype(_U32), counts.astype(_U32)
+    ``hi`` may be returned as a broadcastable zero when all counts fit in 32
+    bits.
+    """
+    size = math.prod(shape)
+    if size <= (1 << 32):
+        lo = np.arange(size, dtype=_U32).reshape(shape)
+        hi = np.zeros((), _U32)
+        return hi, lo
+    counts = np.arange(size, dtype=np.uint64).reshape(shape)
+    return (counts >> np.uint64(32)).astype(_U32), counts.astype(_U32)
 
 
 def _canon_shape(shape) -> tuple:
-  if isinstance(shape, (int, np.integer)):
-    return (operator.index(shape),)
-  shape = tuple(operator.index(d) for d in shape)
-  if any(d < 0 for d in shape):
-    raise ValueError(f"negative dimension in shape {shape}")
-  return shape
+    if isinstance(shape, (int, np.integer)):
+        return (operator.index(shape),)
+    shape = tuple(operator.index(d) for d in shape)
+    if any(d < 0 for d in shape):
+        raise ValueError(f"negative dimension in shape {shape}")
+    return shape
 
 
 def _hash_shape(key, shape):
-  """threefry2x32 applied to the partitionable iota of ``shape``."""
-  hi, lo = iota_2x32_shape(shape)
-  k0, k1 = _key_halves(key, len(shape))
-  return threefry_2x32(k0, k1, hi, lo)
+    """threefry2x32 applied to the partitionable iota of ``shape``."""
+    hi, lo = iota_2x32_shape(shape)
+    k0, k1 = _key_halves(key, len(shape))
+    return threefry_2x32(k0, k1, hi, lo)
 
 
 # ---------------------------------------------------------------------------
@@ -206,81 +206,81 @@ def _hash_shape(key, shape):
 # ---------------------------------------------------------------------------
 
 def seed(seed, enable_x64: bool = False) -> np.ndarray:
-  """Key data for ``jax.random.PRNGKey(seed)`` / ``key_data(key(seed))``.
+    """Key data for ``jax.random.PRNGKey(seed)`` / ``key_data(key(seed))``.
 
-  A Python int is taken as an int64 (``OverflowError`` outside that range);
-  with x64 off it is then narrowed to int32 like JAX does, so only its low 32
-  bits matter.  A 64-bit seed is split into ``[high word, low word]``; narrower
-  seeds give ``[0, low 32 bits of the sign-extended value]``.  Integer arrays
-  of seeds give key arrays of shape ``seed.shape + (2,)``.
-  """
-  if isinstance(seed, (bool, np.bool_)):
-    seed = int(seed)
-  if isinstance(seed, int):
-    if not -(1 << 63) <= seed < (1 << 63):
-      raise OverflowError("Python int too large to convert to C long")
-    hi = (seed >> 32) & _MASK32 if enable_x64 else 0
-    return np.array([hi, seed & _MASK32], dtype=_U32)
-  arr = np.asarray(seed)
-  if not np.issubdtype(arr.dtype, np.integer):
-    raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
-  if arr.dtype.itemsize == 8 and not enable_x64:
-    arr = arr.astype(np.int32 if arr.dtype.kind == "i" else np.uint32)
-  out = np.empty(arr.shape + (2,), _U32)
-  if arr.dtype.itemsize == 8:
-    u = arr.astype(np.uint64)
-    out[..., 0] = (u >> np.uint64(32)).astype(_U32)
-    out[..., 1] = u.astype(_U32)
-  else:
-    out[..., 0] = 0
-    out[..., 1] = arr.astype(_U32)
-  return out
+    A Python int is taken as an int64 (``OverflowError`` outside that range);
+    with x64 off it is then narrowed to int32 like JAX does, so only its low 32
+    bits matter.  A 64-bit seed is split into ``[high word, low word]``; narrower
+    seeds give ``[0, low 32 bits of the sign-extended value]``.  Integer arrays
+    of seeds give key arrays of shape ``seed.shape + (2,)``.
+    """
+    if isinstance(seed, (bool, np.bool_)):
+        seed = int(seed)
+    if isinstance(seed, int):
+        if not -(1 << 63) <= seed < (1 << 63):
+            raise OverflowError("Python int too large to convert to C long")
+        hi = (seed >> 32) & _MASK32 if enable_x64 else 0
+        return np.array([hi, seed & _MASK32], dtype=_U32)
+    arr = np.asarray(seed)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
+    if arr.dtype.itemsize == 8 and not enable_x64:
+        arr = arr.astype(np.int32 if arr.dtype.kind == "i" else np.uint32)
+    out = np.empty(arr.shape + (2,), _U32)
+    if arr.dtype.itemsize == 8:
+        u = arr.astype(np.uint64)
+        out[..., 0] = (u >> np.uint64(32)).astype(_U32)
+        out[..., 1] = u.astype(_U32)
+    else:
+        out[..., 0] = 0
+        out[..., 1] = arr.astype(_U32)
+    return out
 
 
 def split(key, num=2, *, partitionable: bool = True) -> np.ndarray:
-  """``jax.random.split``: key data (..., 2) -> (..., *shape, 2).
+    """``jax.random.split``: key data (..., 2) -> (..., *shape, 2).
 
-  ``num`` is an int or a shape tuple.
-  """
-  shape = _canon_shape(num)
-  key = _as_u32(key)
-  if partitionable:
-    y0, y1 = _hash_shape(key, shape)
+    ``num`` is an int or a shape tuple.
+    """
+    shape = _canon_shape(num)
+    key = _as_u32(key)
+    if partitionable:
+        y0, y1 = _hash_shape(key, shape)
+        out = np.empty(y0.shape + (2,), _U32)
+        out[..., 0] = y0
+        out[..., 1] = y1
+        return out
+    n = math.prod(shape)
+    flat = threefry_2x32_counts(key, np.arange(2 * n, dtype=_U32))
+    return flat.reshape(key.shape[:-1] + shape + (2,))
+
+
+def _fold_in_data(data) -> np.ndarray:
+    if isinstance(data, (bool, np.bool_)):
+        data = int(data)
+    if isinstance(data, int):
+        if not 0 <= data <= _MASK32:
+            raise OverflowError(f"Python integer {data} out of bounds for uint32")
+        return np.asarray(data, _U32)
+    return _as_u32(data)
+
+
+def fold_in(key, data) -> np.ndarray:
+    """``jax.random.fold_in``: key data (..., 2) -> (..., 2).
+
+    ``data`` is a 32-bit value (Python ints must lie in [0, 2**32); NumPy
+    integers wrap).  An array ``data`` broadcasts against the key batch shape.
+    """
+    d = _fold_in_data(data)
+    key = _as_u32(key)
+    k0, k1 = _key_halves(key, 0)
+    # threefry_2x32(key, seed(data)) with seed(data) == [0, data]: the flat
+    # count [0, data] splits into the one-element words x0 = 0, x1 = data.
+    y0, y1 = threefry_2x32(k0, k1, np.zeros((), _U32), d)
     out = np.empty(y0.shape + (2,), _U32)
     out[..., 0] = y0
     out[..., 1] = y1
     return out
-  n = math.prod(shape)
-  flat = threefry_2x32_counts(key, np.arange(2 * n, dtype=_U32))
-  return flat.reshape(key.shape[:-1] + shape + (2,))
-
-
-def _fold_in_data(data) -> np.ndarray:
-  if isinstance(data, (bool, np.bool_)):
-    data = int(data)
-  if isinstance(data, int):
-    if not 0 <= data <= _MASK32:
-      raise OverflowError(f"Python integer {data} out of bounds for uint32")
-    return np.asarray(data, _U32)
-  return _as_u32(data)
-
-
-def fold_in(key, data) -> np.ndarray:
-  """``jax.random.fold_in``: key data (..., 2) -> (..., 2).
-
-  ``data`` is a 32-bit value (Python ints must lie in [0, 2**32); NumPy
-  integers wrap).  An array ``data`` broadcasts against the key batch shape.
-  """
-  d = _fold_in_data(data)
-  key = _as_u32(key)
-  k0, k1 = _key_halves(key, 0)
-  # threefry_2x32(key, seed(data)) with seed(data) == [0, data]: the flat
-  # count [0, data] splits into the one-element words x0 = 0, x1 = data.
-  y0, y1 = threefry_2x32(k0, k1, np.zeros((), _U32), d)
-  out = np.empty(y0.shape + (2,), _U32)
-  out[..., 0] = y0
-  out[..., 1] = y1
-  return out
 
 
 # ---------------------------------------------------------------------------
@@ -289,55 +289,55 @@ def fold_in(key, data) -> np.ndarray:
 
 def random_bits(key, bit_width: int, shape=(), *,
                 partitionable: bool = True) -> np.ndarray:
-  """``jax.random.bits``: uniform unsigned ints of ``bit_width`` bits.
+    """``jax.random.bits``: uniform unsigned ints of ``bit_width`` bits.
 
-  Returns ``uint8/16/32/64`` of shape ``key.shape[:-1] + shape``.
-  """
-  if bit_width not in _UINT_DTYPES:
-    raise TypeError("requires 8-, 16-, 32- or 64-bit field width.")
-  shape = _canon_shape(shape)
-  key = _as_u32(key)
-  if not partitionable:
-    return _random_bits_original(key, bit_width, shape)
-  if math.prod(shape) > (1 << 64):
-    raise NotImplementedError("random bits array of size exceeding 2 ** 64")
-  b1, b2 = _hash_shape(key, shape)
-  if bit_width == 64:
-    out = b1.astype(np.uint64)
-    np.left_shift(out, np.uint64(32), out=out)
-    np.bitwise_or(out, b2, out=out, casting="unsafe")
-    return out
-  np.bitwise_xor(b1, b2, out=b1)
-  if bit_width == 32:
-    return b1
-  return b1.astype(_UINT_DTYPES[bit_width])
+    Returns ``uint8/16/32/64`` of shape ``key.shape[:-1] + shape``.
+    """
+    if bit_width not in _UINT_DTYPES:
+        raise TypeError("requires 8-, 16-, 32- or 64-bit field width.")
+    shape = _canon_shape(shape)
+    key = _as_u32(key)
+    if not partitionable:
+        return _random_bits_original(key, bit_width, shape)
+    if math.prod(shape) > (1 << 64):
+        raise NotImplementedError("random bits array of size exceeding 2 ** 64")
+    b1, b2 = _hash_shape(key, shape)
+    if bit_width == 64:
+        out = b1.astype(np.uint64)
+        np.left_shift(out, np.uint64(32), out=out)
+        np.bitwise_or(out, b2, out=out, casting="unsafe")
+        return out
+    np.bitwise_xor(b1, b2, out=b1)
+    if bit_width == 32:
+        return b1
+    return b1.astype(_UINT_DTYPES[bit_width])
 
 
 def _random_bits_original(key, bit_width, shape):
-  """The non-partitionable scheme (``jax_threefry_partitionable=False``)."""
-  batch = key.shape[:-1]
-  size = math.prod(shape)
-  max_count = -(-bit_width * size // 32)
-  nblocks, rem = divmod(max_count, _MASK32)
-  if not nblocks:
-    bits = threefry_2x32_counts(key, np.arange(rem, dtype=_U32))
-  else:
-    keys = split(key, (nblocks + 1,), partitionable=False)
-    big = np.arange(_MASK32, dtype=_U32)
-    parts = [threefry_2x32_counts(keys[..., i, :], big) for i in range(nblocks)]
-    parts.append(threefry_2x32_counts(keys[..., nblocks, :],
-                                      np.arange(rem, dtype=_U32)))
-    bits = np.concatenate(parts, axis=-1)
-  dtype = _UINT_DTYPES[bit_width]
-  if bit_width == 64:
-    hi, lo = bits[..., :size], bits[..., size:]
-    bits = (hi.astype(dtype) << np.uint64(32)) | lo.astype(dtype)
-  elif bit_width in (8, 16):
-    per = 32 // bit_width
-    shifts = (np.arange(per, dtype=_U32) * np.uint32(bit_width))
-    bits = (bits[..., :, None] >> shifts) & np.uint32((1 << bit_width) - 1)
-    bits = bits.reshape(batch + (max_count * per,))[..., :size].astype(dtype)
-  return bits.reshape(batch + shape)
+    """The non-partitionable scheme (``jax_threefry_partitionable=False``)."""
+    batch = key.shape[:-1]
+    size = math.prod(shape)
+    max_count = -(-bit_width * size // 32)
+    nblocks, rem = divmod(max_count, _MASK32)
+    if not nblocks:
+        bits = threefry_2x32_counts(key, np.arange(rem, dtype=_U32))
+    else:
+        keys = split(key, (nblocks + 1,), partitionable=False)
+        big = np.arange(_MASK32, dtype=_U32)
+        parts = [threefry_2x32_counts(keys[..., i, :], big) for i in range(nblocks)]
+        parts.append(threefry_2x32_counts(keys[..., nblocks, :],
+                                          np.arange(rem, dtype=_U32)))
+        bits = np.concatenate(parts, axis=-1)
+    dtype = _UINT_DTYPES[bit_width]
+    if bit_width == 64:
+        hi, lo = bits[..., :size], bits[..., size:]
+        bits = (hi.astype(dtype) << np.uint64(32)) | lo.astype(dtype)
+    elif bit_width in (8, 16):
+        per = 32 // bit_width
+        shifts = (np.arange(per, dtype=_U32) * np.uint32(bit_width))
+        bits = (bits[..., :, None] >> shifts) & np.uint32((1 << bit_width) - 1)
+        bits = bits.reshape(batch + (max_count * per,))[..., :size].astype(dtype)
+    return bits.reshape(batch + shape)
 
 
 # ---------------------------------------------------------------------------
@@ -350,132 +350,132 @@ _FLOAT_LAYOUT = {"float16": (16, 10), "bfloat16": (16, 7),
 
 
 def _float_layout(dtype):
-  try:
-    return _FLOAT_LAYOUT[dtype.name]
-  except KeyError:
-    raise TypeError(f"unsupported float dtype for sampling: {dtype}") from None
+    try:
+        return _FLOAT_LAYOUT[dtype.name]
+    except KeyError:
+        raise TypeError(f"unsupported float dtype for sampling: {dtype}") from None
 
 
 def _one_bits(dtype, uint_dtype):
-  return np.array(1.0, dtype).view(uint_dtype)
+    return np.array(1.0, dtype).view(uint_dtype)
 
 
 def _unit_floats(key, shape, dtype, partitionable):
-  """Floats in [0, 1) from mantissa bits; a fresh array of dtype."""
-  nbits, nmant = _float_layout(dtype)
-  rng_bits = 8 if nmant < 8 else nbits
-  bits = random_bits(key, rng_bits, shape, partitionable=partitionable)
-  uint_dtype = _UINT_DTYPES[nbits]
-  if rng_bits != nbits:
-    bits = bits.astype(uint_dtype)
-  bits = np.atleast_1d(bits)  # keep in-place ops on arrays
-  np.right_shift(bits, uint_dtype.type(rng_bits - nmant), out=bits)
-  np.bitwise_or(bits, _one_bits(dtype, uint_dtype), out=bits)
-  floats = bits.view(dtype)
-  np.subtract(floats, dtype.type(1.0), out=floats)
-  return floats
+    """Floats in [0, 1) from mantissa bits; a fresh array of dtype."""
+    nbits, nmant = _float_layout(dtype)
+    rng_bits = 8 if nmant < 8 else nbits
+    bits = random_bits(key, rng_bits, shape, partitionable=partitionable)
+    uint_dtype = _UINT_DTYPES[nbits]
+    if rng_bits != nbits:
+        bits = bits.astype(uint_dtype)
+    bits = np.atleast_1d(bits)  # keep in-place ops on arrays
+    np.right_shift(bits, uint_dtype.type(rng_bits - nmant), out=bits)
+    np.bitwise_or(bits, _one_bits(dtype, uint_dtype), out=bits)
+    floats = bits.view(dtype)
+    np.subtract(floats, dtype.type(1.0), out=floats)
+    return floats
 
 
 def uniform(key, shape=(), dtype=np.float32, minval=0., maxval=1., *,
             partitionable: bool = True) -> np.ndarray:
-  """``jax.random.uniform``: floats in [minval, maxval).
+    """``jax.random.uniform``: floats in [minval, maxval).
 
-  Result shape ``key.shape[:-1] + shape``; ``minval``/``maxval`` broadcast
-  against ``shape`` (trailing axes).
-  """
-  dtype = np.dtype(dtype)
-  shape = _canon_shape(shape)
-  key = _as_u32(key)
-  out_shape = key.shape[:-1] + shape
-  floats = _unit_floats(key, shape, dtype, partitionable)
-  minval = np.asarray(minval).astype(dtype)
-  maxval = np.asarray(maxval).astype(dtype)
-  if minval.ndim > len(shape) or maxval.ndim > len(shape):
-    raise ValueError("minval/maxval must have rank <= len(shape)")
-  if not (minval.ndim == 0 and maxval.ndim == 0
-          and minval == 0 and maxval == 1 and not np.signbit(minval)):
-    span = maxval - minval
-    floats = _scale_shift(floats, span, minval)
-    floats = np.maximum(minval, floats)
-  # (min 0, max 1: floats * 1 + 0 == floats and max(0, floats) == floats.)
-  return np.asarray(floats).reshape(out_shape)
+    Result shape ``key.shape[:-1] + shape``; ``minval``/``maxval`` broadcast
+    against ``shape`` (trailing axes).
+    """
+    dtype = np.dtype(dtype)
+    shape = _canon_shape(shape)
+    key = _as_u32(key)
+    out_shape = key.shape[:-1] + shape
+    floats = _unit_floats(key, shape, dtype, partitionable)
+    minval = np.asarray(minval).astype(dtype)
+    maxval = np.asarray(maxval).astype(dtype)
+    if minval.ndim > len(shape) or maxval.ndim > len(shape):
+        raise ValueError("minval/maxval must have rank <= len(shape)")
+    if not (minval.ndim == 0 and maxval.ndim == 0
+            and minval == 0 and maxval == 1 and not np.signbit(minval)):
+        span = maxval - minval
+        floats = _scale_shift(floats, span, minval)
+        floats = np.maximum(minval, floats)
+    # (min 0, max 1: floats * 1 + 0 == floats and max(0, floats) == floats.)
+    return np.asarray(floats).reshape(out_shape)
 
 
 def _scale_shift(f, span, shift):
-  """``f * span + shift`` rounded the way XLA's CPU backend does.
+    """``f * span + shift`` rounded the way XLA's CPU backend does.
 
-  XLA contracts the multiply-add into a fused multiply-add for float32 and
-  float64 (one rounding); narrower floats are rounded after each operation,
-  like NumPy does.  When ``span`` is a power of two the product is exact and
-  both agree, so the cheap path is used.
-  """
-  dtype = f.dtype
-  if dtype not in (np.float32, np.float64) or _all_pow2(span):
-    out = f * span
-    out += shift
-    return out
-  if dtype == np.float32:
-    # The float64 product of two float32 values is exact; a float64 sum
-    # rounded to odd, then rounded to float32, is correctly rounded.
-    p = f.astype(np.float64) * span.astype(np.float64)
-    return _round_odd_sum(p, np.broadcast_to(shift, p.shape).astype(
-        np.float64)).astype(np.float32)
-  return _fma_f64(f, span, shift)
+    XLA contracts the multiply-add into a fused multiply-add for float32 and
+    float64 (one rounding); narrower floats are rounded after each operation,
+    like NumPy does.  When ``span`` is a power of two the product is exact and
+    both agree, so the cheap path is used.
+    """
+    dtype = f.dtype
+    if dtype not in (np.float32, np.float64) or _all_pow2(span):
+        out = f * span
+        out += shift
+        return out
+    if dtype == np.float32:
+        # The float64 product of two float32 values is exact; a float64 sum
+        # rounded to odd, then rounded to float32, is correctly rounded.
+        p = f.astype(np.float64) * span.astype(np.float64)
+        return _round_odd_sum(p, np.broadcast_to(shift, p.shape).astype(
+            np.float64)).astype(np.float32)
+    return _fma_f64(f, span, shift)
 
 
 def _all_pow2(x):
-  m, _ = np.frexp(x)
-  return bool(np.all((m == 0.5) | (m == -0.5)))
+    m, _ = np.frexp(x)
+    return bool(np.all((m == 0.5) | (m == -0.5)))
 
 
 def _two_sum(a, b):
-  s = a + b
-  bb = s - a
-  return s, (a - (s - bb)) + (b - bb)
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
 
 
 def _round_odd_sum(a, b):
-  """``a + b`` (float64) rounded to odd."""
-  s, r = _two_sum(a, b)
-  s = np.asarray(s)
-  even = (s.view(np.uint64) & np.uint64(1)) == 0
-  adjust = (r != 0) & even & np.isfinite(s)
-  if np.any(adjust):
-    s = np.where(adjust, np.nextafter(s, np.where(r > 0, np.inf, -np.inf)), s)
-  return s
+    """``a + b`` (float64) rounded to odd."""
+    s, r = _two_sum(a, b)
+    s = np.asarray(s)
+    even = (s.view(np.uint64) & np.uint64(1)) == 0
+    adjust = (r != 0) & even & np.isfinite(s)
+    if np.any(adjust):
+        s = np.where(adjust, np.nextafter(s, np.where(r > 0, np.inf, -np.inf)), s)
+    return s
 
 
 def _split(a):
-  c = 134217729.0 * a  # 2**27 + 1 (Veltkamp)
-  hi = c - (c - a)
-  return hi, a - hi
+    c = 134217729.0 * a  # 2**27 + 1 (Veltkamp)
+    hi = c - (c - a)
+    return hi, a - hi
 
 
 def _fma_f64(a, b, c):
-  """Correctly rounded ``a * b + c`` in float64, for ``a`` in [0, 1).
+    """Correctly rounded ``a * b + c`` in float64, for ``a`` in [0, 1).
 
-  Exact product by Dekker's algorithm, then the three-term sum with an
-  intermediate rounding to odd (Boldo & Melquiond's FMA emulation).
-  """
-  plain = a * b + c
-  b = np.broadcast_to(b, plain.shape)
-  c = np.broadcast_to(c, plain.shape)
-  big = (np.abs(b) > 2.0 ** 990) | (np.abs(c) > 2.0 ** 990)
-  scale = None
-  if np.any(big):  # keep the splitting/sums clear of overflow
-    scale = np.where(big, 2.0 ** -64, 1.0)
-    b = b * scale
-    c = c * scale
-  uh = a * b
-  ah, al = _split(a)
-  bh, bl = _split(b)
-  ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl
-  th, tl = _two_sum(c, uh)
-  z = th + _round_odd_sum(tl, ul)
-  if scale is not None:
-    z = z / scale
-  z = np.where(a == 0, c if scale is None else plain, z)
-  return np.where(np.isfinite(z), z, plain)
+    Exact product by Dekker's algorithm, then the three-term sum with an
+    intermediate rounding to odd (Boldo & Melquiond's FMA emulation).
+    """
+    plain = a * b + c
+    b = np.broadcast_to(b, plain.shape)
+    c = np.broadcast_to(c, plain.shape)
+    big = (np.abs(b) > 2.0 ** 990) | (np.abs(c) > 2.0 ** 990)
+    scale = None
+    if np.any(big):  # keep the splitting/sums clear of overflow
+        scale = np.where(big, 2.0 ** -64, 1.0)
+        b = b * scale
+        c = c * scale
+    uh = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl
+    th, tl = _two_sum(c, uh)
+    z = th + _round_odd_sum(tl, ul)
+    if scale is not None:
+        z = z / scale
+    z = np.where(a == 0, c if scale is None else plain, z)
+    return np.where(np.isfinite(z), z, plain)
 
 
 # ---------------------------------------------------------------------------
@@ -547,6 +547,8 @@ _LOGF_P = tuple(np.float32(c) for c in (
     1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
     3.3333331174e-1))
 _LOG1P_SMALL = 0.41421356237309504880  # sqrt(2) - 1
+_ERFINV32_A32 = tuple(np.float32(c) for c in _ERFINV32_A)
+_ERFINV32_B32 = tuple(np.float32(c) for c in _ERFINV32_B)
 _LOG1P_N32 = tuple(np.float32(c) for c in _LOG1P_N)
 _LOG1P_D32 = tuple(np.float32(c) for c in _LOG1P_D)
 
@@ -555,554 +557,563 @@ _F64 = np.dtype(np.float64)
 
 
 def _fma32(a, b, c):
-  """float32 fused multiply-add (via float64: the product is exact)."""
-  t = np.multiply(a, b, dtype=_F64)
-  np.add(t, c, out=t)
-  return t.astype(_F32)
+    """float32 fused multiply-add (via float64: the product is exact)."""
+    t = np.multiply(a, b, dtype=_F64)
+    np.add(t, c, out=t)
+    return t.astype(_F32)
 
 
 def _horner32(coeffs, x):
-  """float32 Horner evaluation with fused multiply-adds.
+    """float32 Horner evaluation with fused multiply-adds.
 
-  ``coeffs`` are float32 scalars or arrays (highest degree first).
-  """
-  if x.size < 256:
-    p = coeffs[0]
+    ``coeffs`` are float32 scalars or arrays (highest degree first).
+    """
+    if x.size < 256:
+        p = coeffs[0]
+        for c in coeffs[1:]:
+            p = _fma32(p, x, c)
+        return np.broadcast_to(p, x.shape)
+    # Same arithmetic with reused buffers (fewer NumPy calls per step).
+    x64 = x.astype(_F64)
+    t = np.empty(x.shape, _F64)
+    p = np.empty(x.shape, _F32)
+    p[...] = coeffs[0]
     for c in coeffs[1:]:
-      p = _fma32(p, x, c)
-    return np.broadcast_to(p, x.shape)
-  # Same arithmetic with reused buffers (fewer NumPy calls per step).
-  x64 = x.astype(_F64)
-  t = np.empty(x.shape, _F64)
-  p = np.empty(x.shape, _F32)
-  p[...] = coeffs[0]
-  for c in coeffs[1:]:
-    np.multiply(p, x64, out=t)
-    np.add(t, c, out=p, casting="unsafe")
-  return p
+        np.multiply(p, x64, out=t)
+        np.add(t, c, out=p, casting="unsafe")
+    return p
 
 
 def _logf(x):
-  """XLA CPU's float32 log (Cephes-style polynomial, as in Eigen)."""
-  f32 = _F32.type
-  m, e = np.frexp(x)
-  e = e.astype(_F32)
-  small = m < f32(0.707106781186547524)
-  tmp = np.where(small, m, f32(0))
-  m = m - f32(1)
-  e -= small
-  m += tmp
-  x2 = m * m
-  x3 = x2 * m
-  P = _LOGF_P
-  y = _fma32(P[0], m, P[1])
-  y1 = _fma32(P[3], m, P[4])
-  y2 = _fma32(P[6], m, P[7])
-  y = _fma32(y, m, P[2])
-  y1 = _fma32(y1, m, P[5])
-  y2 = _fma32(y2, m, P[8])
-  y = _fma32(y, x3, y1)
-  y = _fma32(y, x3, y2)
-  y = _fma32(y, x3, f32(-2.12194440e-4) * e)
-  m = _fma32(f32(-0.5), x2, m)
-  m += y
-  out = _fma32(f32(0.693359375), e, m)
-  # Special values: log(0) = -inf, log(x < 0) = nan, log(inf) = inf.
-  bad = ~(x > 0) | np.isinf(x)
-  if bad.any():
-    with np.errstate(divide="ignore", invalid="ignore"):
-      out = np.where(bad, np.log(x), out)
-  return out
+    """XLA CPU's float32 log (Cephes-style polynomial, as in Eigen)."""
+    f32 = _F32.type
+    m, e = np.frexp(x)
+    e = e.astype(_F32)
+    small = m < f32(0.707106781186547524)
+    tmp = np.where(small, m, f32(0))
+    m = m - f32(1)
+    e -= small
+    m += tmp
+    x2 = m * m
+    x3 = x2 * m
+    P = _LOGF_P
+    y = _fma32(P[0], m, P[1])
+    y1 = _fma32(P[3], m, P[4])
+    y2 = _fma32(P[6], m, P[7])
+    y = _fma32(y, m, P[2])
+    y1 = _fma32(y1, m, P[5])
+    y2 = _fma32(y2, m, P[8])
+    y = _fma32(y, x3, y1)
+    y = _fma32(y, x3, y2)
+    y = _fma32(y, x3, f32(-2.12194440e-4) * e)
+    m = _fma32(f32(-0.5), x2, m)
+    m += y
+    out = _fma32(f32(0.693359375), e, m)
+    # Special values: log(0) = -inf, log(x < 0) = nan, log(inf) = inf.
+    bad = ~(x > 0) | np.isinf(x)
+    if bad.any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(bad, np.log(x), out)
+    return out
 
 
 def _log1p32(t):
-  f32 = _F32.type
-  d = _horner32(_LOG1P_D32, t)
-  n = _horner32(_LOG1P_N32, t)
-  tsq = t * t
-  small = t + _fma32(f32(-0.5), tsq, (t * tsq) * (n / d))
-  large = ~(np.abs(t) < f32(_LOG1P_SMALL))
-  if large.any():
-    small[large] = _logf(t[large] + f32(1))
-  return small
+    f32 = _F32.type
+    d = _horner32(_LOG1P_D32, t)
+    n = _horner32(_LOG1P_N32, t)
+    tsq = t * t
+    small = t + _fma32(f32(-0.5), tsq, (t * tsq) * (n / d))
+    large = ~(np.abs(t) < f32(_LOG1P_SMALL))
+    if large.any():
+        small[large] = _logf(t[large] + f32(1))
+    return small
 
 
 def _erfinv32(x):
-  f32 = _F32.type
-  x = np.atleast_1d(x)
-  w = -_log1p32(x * -x)
-  lt = w < f32(5)
-  if lt.all():
-    w -= f32(2.5)
-    coeffs = [f32(a) for a in _ERFINV32_A]
-  else:
-    with np.errstate(invalid="ignore"):
-      w = np.where(lt, w - f32(2.5), np.sqrt(w) - f32(3))
-    coeffs = [np.where(lt, f32(a), f32(b))
-              for a, b in zip(_ERFINV32_A, _ERFINV32_B)]
-  out = _horner32(coeffs, w) * x
-  edge = np.abs(x) == f32(1)
-  if edge.any():
-    out = np.where(edge, np.copysign(f32(np.inf), x), out)
-  return out
+    f32 = _F32.type
+    x = np.atleast_1d(x)
+    w = -_log1p32(x * -x)
+    tail = ~(w < f32(5))  # |x| > 0.9966 (or nan)
+    p = _horner32(_ERFINV32_A32, w - f32(2.5))
+    if tail.any():
+        p = np.array(p)
+        with np.errstate(invalid="ignore"):
+            p[tail] = _horner32(_ERFINV32_B32, np.sqrt(w[tail]) - f32(3))
+    out = p * x
+    edge = np.abs(x) == f32(1)
+    if edge.any():
+        out = np.where(edge, np.copysign(f32(np.inf), x), out)
+    return out
 
 
 def _fma64_fixed_b(a, b, bh, bl, c):
-  """Correctly rounded float64 ``a * b + c`` with ``b`` pre-split."""
-  uh = a * b
-  ah, al = _split(a)
-  ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl
-  th, tl = _two_sum(c, uh)
-  return th + _round_odd_sum(tl, ul)
+    """Correctly rounded float64 ``a * b + c`` with ``b`` pre-split."""
+    uh = a * b
+    ah, al = _split(a)
+    ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl
+    th, tl = _two_sum(c, uh)
+    return th + _round_odd_sum(tl, ul)
 
 
 def _fma64_fast(a, b, bh, bl, c):
-  """``a * b + c`` with an exact product and one final rounding.
+    """``a * b + c`` with an exact product and one final rounding.
 
-  Like :func:`_fma64_fixed_b` but the two low-order terms are added with
-  round-to-nearest instead of round-to-odd, which only matters when the
-  result is within 2**-100 of a rounding tie; used for polynomial steps.
-  """
-  uh = a * b
-  c_ = 134217729.0 * a
-  ah = c_ - (c_ - a)
-  al = a - ah
-  ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl
-  th = c + uh
-  bb = th - c
-  tl = (c - (th - bb)) + (uh - bb)
-  tl += ul
-  th += tl
-  return th
+    Like :func:`_fma64_fixed_b` but the two low-order terms are added with
+    round-to-nearest instead of round-to-odd, which only matters when the
+    result is within 2**-100 of a rounding tie; used for polynomial steps.
+    """
+    uh = a * b
+    c_ = 134217729.0 * a
+    ah = c_ - (c_ - a)
+    al = a - ah
+    ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl
+    th = c + uh
+    bb = th - c
+    tl = (c - (th - bb)) + (uh - bb)
+    tl += ul
+    th += tl
+    return th
 
 
 def _horner64_fma(coeffs, w):
-  wh, wl = _split(w)
-  p = np.full(w.shape, coeffs[0])
-  for c in coeffs[1:]:
-    p = _fma64_fast(p, w, wh, wl, c)
-  return p
+    wh, wl = _split(w)
+    p = np.full(w.shape, coeffs[0])
+    for c in coeffs[1:]:
+        p = _fma64_fast(p, w, wh, wl, c)
+    return p
 
 
 def _log_libm(x):
-  """float64 log rounded like the C library's ``log`` (which XLA calls).
+    """float64 log rounded like the C library's ``log`` (which XLA calls).
 
-  NumPy's SIMD log differs from it in the last bit for ~0.1% of inputs.
-  """
-  flat = x.ravel()
-  return np.fromiter(map(math.log, flat.tolist()), _F64,
-                     count=flat.size).reshape(x.shape)
+    NumPy's SIMD log differs from it in the last bit for ~0.1% of inputs.
+    """
+    flat = x.ravel()
+    return np.fromiter(map(math.log, flat.tolist()), _F64,
+                       count=flat.size).reshape(x.shape)
 
 
 def _log64(x):
-  """XLA's float64 log: the C library's."""
-  x = np.asarray(x, _F64)
-  ok = (x > 0) & np.isfinite(x)
-  if ok.all():
-    return _log_libm(x)
-  with np.errstate(divide="ignore", invalid="ignore"):
-    out = np.log(x)  # special values
-  out[ok] = _log_libm(x[ok])
-  return out
+    """XLA's float64 log: the C library's."""
+    x = np.asarray(x, _F64)
+    ok = (x > 0) & np.isfinite(x)
+    if ok.all():
+        return _log_libm(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(x)  # special values
+    out[ok] = _log_libm(x[ok])
+    return out
 
 
 def _log1p64(t):
-  """XLA's float64 log1p: Cephes rational for |t| < sqrt(2) - 1, FMA Horner."""
-  t = np.atleast_1d(np.asarray(t, _F64))
-  th, tl = _split(t)
-  d = np.zeros_like(t)
-  n = np.zeros_like(t)
-  for kd, kn in zip(_LOG1P_D, _LOG1P_N):
-    d = _fma64_fast(d, t, th, tl, kd)
-    n = _fma64_fast(n, t, th, tl, kn)
-  tsq = t * t
-  with np.errstate(invalid="ignore", over="ignore"):
-    q = (t * tsq) * (n / d)
-  sh, sl = _split(tsq)
-  w = t + _fma64_fixed_b(np.full(t.shape, -0.5), tsq, sh, sl, q)
-  large = ~(np.abs(t) < _LOG1P_SMALL)
-  if large.any():
-    w[large] = _log64(t[large] + 1)
-  return w
+    """XLA's float64 log1p: Cephes rational for |t| < sqrt(2) - 1, FMA Horner."""
+    t = np.atleast_1d(np.asarray(t, _F64))
+    th, tl = _split(t)
+    d = np.zeros_like(t)
+    n = np.zeros_like(t)
+    for kd, kn in zip(_LOG1P_D, _LOG1P_N):
+        d = _fma64_fast(d, t, th, tl, kd)
+        n = _fma64_fast(n, t, th, tl, kn)
+    tsq = t * t
+    with np.errstate(invalid="ignore", over="ignore"):
+        q = (t * tsq) * (n / d)
+    sh, sl = _split(tsq)
+    w = t + _fma64_fixed_b(np.full(t.shape, -0.5), tsq, sh, sl, q)
+    large = ~(np.abs(t) < _LOG1P_SMALL)
+    if large.any():
+        w[large] = _log64(t[large] + 1)
+    return w
 
 
 def _erfinv64(x):
-  x = np.atleast_1d(x)
-  w = _log1p64(x * -x)
-  np.negative(w, out=w)
-  p = np.empty_like(w)
-  a = w < 6.25
-  b = (w >= 6.25) & (w < 16)
-  c = ~(a | b)
-  with np.errstate(invalid="ignore"):
-    for mask, coeffs, shift, root in ((a, _ERFINV64_A, 3.125, False),
-                                      (b, _ERFINV64_B, 3.25, True),
-                                      (c, _ERFINV64_C, 5.0, True)):
-      if mask.all():
-        ww = np.sqrt(w) if root else w
-        p = _horner64_fma(coeffs, ww - shift)
-        break
-      if mask.any():
-        ww = w[mask]
-        if root:
-          ww = np.sqrt(ww)
-        p[mask] = _horner64_fma(coeffs, ww - shift)
-  out = p * x
-  edge = np.abs(x) == 1
-  if edge.any():
-    out = np.where(edge, np.copysign(np.inf, x), out)
-  return out
+    x = np.atleast_1d(x)
+    w = _log1p64(x * -x)
+    np.negative(w, out=w)
+    p = np.empty_like(w)
+    a = w < 6.25
+    b = (w >= 6.25) & (w < 16)
+    c = ~(a | b)
+    with np.errstate(invalid="ignore"):
+        for mask, coeffs, shift, root in ((a, _ERFINV64_A, 3.125, False),
+                                          (b, _ERFINV64_B, 3.25, True),
+                                          (c, _ERFINV64_C, 5.0, True)):
+            if mask.all():
+                ww = np.sqrt(w) if root else w
+                p = _horner64_fma(coeffs, ww - shift)
+                break
+            if mask.any():
+                ww = w[mask]
+                if root:
+                    ww = np.sqrt(ww)
+                p[mask] = _horner64_fma(coeffs, ww - shift)
+    out = p * x
+    edge = np.abs(x) == 1
+    if edge.any():
+        out = np.where(edge, np.copysign(np.inf, x), out)
+    return out
 
 
 def xla_log(x) -> np.ndarray:
-  """Natural log rounded the way XLA's CPU backend computes it."""
-  x = np.asarray(x)
-  if x.dtype == _F64:
-    return _log64(x)
-  if x.dtype == _F32:
-    return _logf(np.atleast_1d(x)).reshape(x.shape)
-  if x.dtype.kind == "f" or x.dtype.name == "bfloat16":
-    return _logf(np.atleast_1d(x.astype(_F32))).astype(x.dtype).reshape(x.shape)
-  raise TypeError(f"xla_log needs a float array, got {x.dtype}")
+    """Natural log rounded the way XLA's CPU backend computes it."""
+    x = np.asarray(x)
+    if x.dtype == _F64:
+        return _log64(x)
+    if x.dtype == _F32:
+        return _logf(np.atleast_1d(x)).reshape(x.shape)
+    if x.dtype.kind == "f" or x.dtype.name == "bfloat16":
+        return _logf(np.atleast_1d(x.astype(_F32))).astype(x.dtype).reshape(x.shape)
+    raise TypeError(f"xla_log needs a float array, got {x.dtype}")
 
 
 def xla_log1p(x) -> np.ndarray:
-  """log1p rounded the way XLA's CPU backend computes it."""
-  x = np.asarray(x)
-  if x.dtype == _F64:
-    return _log1p64(x).reshape(x.shape)
-  if x.dtype == _F32:
-    return _log1p32(np.atleast_1d(x)).reshape(x.shape)
-  if x.dtype.kind == "f" or x.dtype.name == "bfloat16":
-    return _log1p32(np.atleast_1d(x.astype(_F32))).astype(x.dtype).reshape(
-        x.shape)
-  raise TypeError(f"xla_log1p needs a float array, got {x.dtype}")
+    """log1p rounded the way XLA's CPU backend computes it."""
+    x = np.asarray(x)
+    if x.dtype == _F64:
+        return _log1p64(x).reshape(x.shape)
+    if x.dtype == _F32:
+        return _log1p32(np.atleast_1d(x)).reshape(x.shape)
+    if x.dtype.kind == "f" or x.dtype.name == "bfloat16":
+        return _log1p32(np.atleast_1d(x.astype(_F32))).astype(x.dtype).reshape(
+            x.shape)
+    raise TypeError(f"xla_log1p needs a float array, got {x.dtype}")
 
 
 def erf_inv(x) -> np.ndarray:
-  """Inverse error function computed the way XLA (CPU) computes it.
+    """Inverse error function computed the way XLA (CPU) computes it.
 
-  Matches XLA bit for bit for float32 and float64 (checked on millions of
-  samples); float16/bfloat16 are evaluated in float32 and rounded.
-  """
-  x = np.asarray(x)
-  dtype = x.dtype
-  if dtype == _F64:
-    return _erfinv64(x).reshape(x.shape)
-  if dtype == _F32:
-    return _erfinv32(x).reshape(x.shape)
-  if dtype.kind == "f" or dtype.name == "bfloat16":
-    return _erfinv32(x.astype(_F32)).astype(dtype).reshape(x.shape)
-  raise TypeError(f"erf_inv needs a float array, got {dtype}")
+    Matches XLA bit for bit for float32 and float64 (checked on millions of
+    samples); float16/bfloat16 are evaluated in float32 and rounded.
+    """
+    x = np.asarray(x)
+    dtype = x.dtype
+    if dtype == _F64:
+        fn = _erfinv64
+    elif dtype == _F32:
+        fn = _erfinv32
+    elif dtype.kind == "f" or dtype.name == "bfloat16":
+        return erf_inv(x.astype(_F32)).astype(dtype)
+    else:
+        raise TypeError(f"erf_inv needs a float array, got {dtype}")
+    if x.size <= 2 * _CHUNK:
+        return fn(x).reshape(x.shape)
+    # Long arrays: work through cache-sized pieces (about twice as fast).
+    flat = x.reshape(-1)
+    out = np.empty(flat.shape, dtype)
+    for i in range(0, flat.size, _CHUNK):
+        out[i:i + _CHUNK] = fn(flat[i:i + _CHUNK])
+    return out.reshape(x.shape)
+
+
+_CHUNK = 16384
 
 
 def normal(key, shape=(), dtype=np.float32, *,
            partitionable: bool = True) -> np.ndarray:
-  """``jax.random.normal`` for real float dtypes (and complex ones)."""
-  dtype = np.dtype(dtype)
-  shape = _canon_shape(shape)
-  if dtype.kind == "c":
-    real = np.dtype(f"f{dtype.itemsize // 2}")
-    keys = split(key, partitionable=partitionable)
-    re = normal(keys[..., 0, :], shape, real, partitionable=partitionable)
-    im = normal(keys[..., 1, :], shape, real, partitionable=partitionable)
-    # XLA turns the division by sqrt(2) into a multiplication by its
-    # (real-dtype) reciprocal.
-    inv = real.type(1) / np.array(np.sqrt(2), real)
-    out = np.empty(re.shape, dtype)
-    out.real = re * inv
-    out.imag = im * inv
-    return out
-  lo = np.nextafter(np.array(-1., dtype), np.array(0., dtype))
-  u = uniform(key, shape, dtype, lo, 1., partitionable=partitionable)
-  z = np.atleast_1d(erf_inv(u))
-  np.multiply(z, np.array(np.sqrt(2), dtype), out=z)
-  return z.reshape(u.shape)
+    """``jax.random.normal`` for real float dtypes (and complex ones)."""
+    dtype = np.dtype(dtype)
+    shape = _canon_shape(shape)
+    if dtype.kind == "c":
+        real = np.dtype(f"f{dtype.itemsize // 2}")
+        keys = split(key, partitionable=partitionable)
+        re = normal(keys[..., 0, :], shape, real, partitionable=partitionable)
+        im = normal(keys[..., 1, :], shape, real, partitionable=partitionable)
+        # XLA turns the division by sqrt(2) into a multiplication by its
+        # (real-dtype) reciprocal.
+        inv = real.type(1) / np.array(np.sqrt(2), real)
+        out = np.empty(re.shape, dtype)
+        out.real = re * inv
+        out.imag = im * inv
+        return out
+    lo = np.nextafter(np.array(-1., dtype), np.array(0., dtype))
+    u = uniform(key, shape, dtype, lo, 1., partitionable=partitionable)
+    z = np.atleast_1d(erf_inv(u))
+    np.multiply(z, np.array(np.sqrt(2), dtype), out=z)
+    return z.reshape(u.shape)
 
 
 def _clip_convert_int(val: np.ndarray, dtype) -> np.ndarray:
-  """Convert integer ``val`` to ``dtype``, clipping to its range."""
-  src = np.iinfo(val.dtype)
-  dst = np.iinfo(dtype)
-  lo = max(src.min, dst.min)
-  hi = min(src.max, dst.max)
-  return np.clip(val, val.dtype.type(lo), val.dtype.type(hi)).astype(dtype)
+    """Convert integer ``val`` to ``dtype``, clipping to its range."""
+    src = np.iinfo(val.dtype)
+    dst = np.iinfo(dtype)
+    lo = max(src.min, dst.min)
+    hi = min(src.max, dst.max)
+    return np.clip(val, val.dtype.type(lo), val.dtype.type(hi)).astype(dtype)
 
 
 def _rem(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-  """Unsigned remainder with XLA semantics (``x % 0 == x``)."""
-  zero = b == 0
-  if zero.any():
-    return np.where(zero, a, a % np.where(zero, b.dtype.type(1), b))
-  return a % b
+    """Unsigned remainder with XLA semantics (``x % 0 == x``)."""
+    zero = b == 0
+    if zero.any():
+        return np.where(zero, a, a % np.where(zero, b.dtype.type(1), b))
+    return a % b
 
 
 def randint(key, shape, minval, maxval, dtype=np.int32, *,
             partitionable: bool = True) -> np.ndarray:
-  """``jax.random.randint``: integers in [minval, maxval).
+    """``jax.random.randint``: integers in [minval, maxval).
 
-  Python-int bounds are treated as int64 (as in JAX's x64 mode; in x32 mode
-  JAX rejects bounds outside int32, which this accepts and clips).
-  """
-  dtype = np.dtype(dtype)
-  if dtype.kind not in "iu":
-    raise TypeError(f"randint only accepts integer dtypes, got {dtype}")
-  shape = _canon_shape(shape)
-  key = _as_u32(key)
-  minval = np.asarray(minval)
-  maxval = np.asarray(maxval)
-  if minval.dtype.kind not in "iu":
-    minval = minval.astype(np.int64)
-  if maxval.dtype.kind not in "iu":
-    maxval = maxval.astype(np.int64)
-  if minval.ndim > len(shape) or maxval.ndim > len(shape):
-    raise ValueError("minval/maxval must have rank <= len(shape)")
-  info = np.iinfo(dtype)
-  sample_dtype = dtype
-  if info.bits < 32:
-    # JAX samples narrow ints in 32 bits to reduce modulo bias.
-    sample_dtype = np.dtype(np.int32)
-    minval = np.clip(minval.astype(np.int32), info.min, info.max).astype(np.int32)
-    maxval = np.clip(maxval.astype(np.int32), info.min, info.max + 1).astype(np.int32)
-  out = _randint(key, shape, minval, maxval, sample_dtype, partitionable)
-  return out.astype(dtype, copy=False)
+    Python-int bounds are treated as int64 (as in JAX's x64 mode; in x32 mode
+    JAX rejects bounds outside int32, which this accepts and clips).
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        raise TypeError(f"randint only accepts integer dtypes, got {dtype}")
+    shape = _canon_shape(shape)
+    key = _as_u32(key)
+    minval = np.asarray(minval)
+    maxval = np.asarray(maxval)
+    if minval.dtype.kind not in "iu":
+        minval = minval.astype(np.int64)
+    if maxval.dtype.kind not in "iu":
+        maxval = maxval.astype(np.int64)
+    if minval.ndim > len(shape) or maxval.ndim > len(shape):
+        raise ValueError("minval/maxval must have rank <= len(shape)")
+    info = np.iinfo(dtype)
+    sample_dtype = dtype
+    if info.bits < 32:
+        # JAX samples narrow ints in 32 bits to reduce modulo bias.
+        sample_dtype = np.dtype(np.int32)
+        minval = np.clip(minval.astype(np.int32), info.min, info.max).astype(np.int32)
+        maxval = np.clip(maxval.astype(np.int32), info.min, info.max + 1).astype(np.int32)
+    out = _randint(key, shape, minval, maxval, sample_dtype, partitionable)
+    return out.astype(dtype, copy=False)
 
 
 def _randint(key, shape, minval, maxval, dtype, partitionable):
-  nbits = np.iinfo(dtype).bits
-  udtype = _UINT_DTYPES[nbits]
-  out_shape = key.shape[:-1] + shape
-  top = _clip_convert_int(np.asarray(np.iinfo(dtype).max, dtype), maxval.dtype)
-  maxval_out_of_range = maxval > top
-  minval = _clip_convert_int(minval, dtype)
-  maxval = _clip_convert_int(maxval, dtype)
+    nbits = np.iinfo(dtype).bits
+    udtype = _UINT_DTYPES[nbits]
+    out_shape = key.shape[:-1] + shape
+    top = _clip_convert_int(np.asarray(np.iinfo(dtype).max, dtype), maxval.dtype)
+    maxval_out_of_range = maxval > top
+    minval = _clip_convert_int(minval, dtype)
+    maxval = _clip_convert_int(maxval, dtype)
 
-  keys = split(key, partitionable=partitionable)
-  higher = random_bits(keys[..., 0, :], nbits, shape, partitionable=partitionable)
-  lower = random_bits(keys[..., 1, :], nbits, shape, partitionable=partitionable)
-  higher = np.atleast_1d(higher)
-  lower = np.atleast_1d(lower)
+    keys = split(key, partitionable=partitionable)
+    higher = random_bits(keys[..., 0, :], nbits, shape, partitionable=partitionable)
+    lower = random_bits(keys[..., 1, :], nbits, shape, partitionable=partitionable)
+    higher = np.atleast_1d(higher)
+    lower = np.atleast_1d(lower)
 
-  # Work in the unsigned type on >=1-d arrays so arithmetic wraps silently.
-  umin = np.atleast_1d(minval).astype(udtype)
-  umax = np.atleast_1d(maxval).astype(udtype)
-  span = umax - umin
-  le = np.atleast_1d(maxval <= minval)
-  span = np.where(le, udtype.type(1), span)
-  bump = np.atleast_1d(maxval_out_of_range & (maxval > minval))
-  if bump.any():
-    span = np.where(bump, span + udtype.type(1), span)
+    # Work in the unsigned type on >=1-d arrays so arithmetic wraps silently.
+    umin = np.atleast_1d(minval).astype(udtype)
+    umax = np.atleast_1d(maxval).astype(udtype)
+    span = umax - umin
+    le = np.atleast_1d(maxval <= minval)
+    span = np.where(le, udtype.type(1), span)
+    bump = np.atleast_1d(maxval_out_of_range & (maxval > minval))
+    if bump.any():
+        span = np.where(bump, span + udtype.type(1), span)
 
-  half = np.atleast_1d(np.asarray(1 << (nbits // 2), udtype))
-  multiplier = _rem(half, span)
-  multiplier = _rem(multiplier * multiplier, span)
-  offset = _rem(higher, span) * multiplier + _rem(lower, span)
-  offset = _rem(offset, span)
-  out = umin + offset
-  return out.view(dtype).reshape(out_shape)
+    half = np.atleast_1d(np.asarray(1 << (nbits // 2), udtype))
+    multiplier = _rem(half, span)
+    multiplier = _rem(multiplier * multiplier, span)
+    offset = _rem(higher, span) * multiplier + _rem(lower, span)
+    offset = _rem(offset, span)
+    out = umin + offset
+    return out.view(dtype).reshape(out_shape)
 
 
 def xla_cumsum(x) -> np.ndarray:
-  """1-D cumulative sum summed in the order XLA's CPU backend uses.
+    """1-D cumulative sum summed in the order XLA's CPU backend uses.
 
-  JAX lowers cumsum to a reduce-window that XLA rewrites into a tree: running
-  sums inside blocks of 16, a recursive cumulative sum of the block totals,
-  and the preceding total added to each block.  For floats this rounds
-  differently from a plain sequential ``np.cumsum`` beyond 16 elements.
-  """
-  x = np.asarray(x)
-  n = x.shape[0]
-  base = 16
-  if n <= base or x.dtype.kind not in "fc":
-    return np.cumsum(x, dtype=x.dtype)
-  nb = -(-n // base)
-  blocks = np.zeros((nb, base), x.dtype)
-  blocks.reshape(-1)[:n] = x
-  np.cumsum(blocks, axis=1, dtype=x.dtype, out=blocks)
-  carry = xla_cumsum(blocks[:-1, -1])
-  blocks[1:] += carry[:, None]
-  return blocks.reshape(-1)[:n]
+    JAX lowers cumsum to a reduce-window that XLA rewrites into a tree: running
+    sums inside blocks of 16, a recursive cumulative sum of the block totals,
+    and the preceding total added to each block.  For floats this rounds
+    differently from a plain sequential ``np.cumsum`` beyond 16 elements.
+    """
+    x = np.asarray(x)
+    n = x.shape[0]
+    base = 16
+    if n <= base or x.dtype.kind not in "fc":
+        return np.cumsum(x, dtype=x.dtype)
+    nb = -(-n // base)
+    blocks = np.zeros((nb, base), x.dtype)
+    blocks.reshape(-1)[:n] = x
+    np.cumsum(blocks, axis=1, dtype=x.dtype, out=blocks)
+    carry = xla_cumsum(blocks[:-1, -1])
+    blocks[1:] += carry[:, None]
+    return blocks.reshape(-1)[:n]
 
 
 def _float_param(p) -> np.ndarray:
-  """A probability parameter as an array: NumPy floats keep their dtype,
-  anything else (Python numbers, lists, integer arrays) becomes float32."""
-  pa = np.asarray(p)
-  if isinstance(p, (np.ndarray, np.generic)) and (
-      pa.dtype.kind == "f" or pa.dtype.name == "bfloat16"):
-    return pa
-  return pa.astype(np.float32)
+    """A probability parameter as an array: NumPy floats keep their dtype,
+    anything else (Python numbers, lists, integer arrays) becomes float32."""
+    pa = np.asarray(p)
+    if isinstance(p, (np.ndarray, np.generic)) and (
+        pa.dtype.kind == "f" or pa.dtype.name == "bfloat16"):
+        return pa
+    return pa.astype(np.float32)
 
 
 def bernoulli(key, p=0.5, shape=None, mode: str = "low", *,
               partitionable: bool = True) -> np.ndarray:
-  """``jax.random.bernoulli``: boolean samples with mean ``p``.
+    """``jax.random.bernoulli``: boolean samples with mean ``p``.
 
-  Sampling is done in ``p``'s float dtype; Python floats count as float32
-  (JAX's x32 default).
-  """
-  if mode not in ("high", "low"):
-    raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
-  pa = np.asarray(p)
-  if pa.dtype.kind != "f" and pa.dtype.name != "bfloat16" and isinstance(
-      p, (np.ndarray, np.generic)):
-    raise TypeError(
-        f"bernoulli probability `p` must have a floating dtype, got {pa.dtype}.")
-  pa = _float_param(p)
-  dtype = pa.dtype
-  shape = pa.shape if shape is None else _canon_shape(shape)
-  key = _as_u32(key)
-  if mode == "high":
-    u = uniform(key, (2, *shape), dtype, partitionable=partitionable)
-    nb = key.ndim - 1
-    u1 = u[(slice(None),) * nb + (0,)]
-    u2 = u[(slice(None),) * nb + (1,)]
-    _, nmant = _float_layout(dtype)
-    u2 = u2 * dtype.type(2.0 ** -nmant)
-    return u2 < (pa - u1)
-  return uniform(key, shape, dtype, partitionable=partitionable) < pa
+    Sampling is done in ``p``'s float dtype; Python floats count as float32
+    (JAX's x32 default).
+    """
+    if mode not in ("high", "low"):
+        raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
+    pa = np.asarray(p)
+    if pa.dtype.kind != "f" and pa.dtype.name != "bfloat16" and isinstance(
+        p, (np.ndarray, np.generic)):
+        raise TypeError(
+            f"bernoulli probability `p` must have a floating dtype, got {pa.dtype}.")
+    pa = _float_param(p)
+    dtype = pa.dtype
+    shape = pa.shape if shape is None else _canon_shape(shape)
+    key = _as_u32(key)
+    if mode == "high":
+        u = uniform(key, (2, *shape), dtype, partitionable=partitionable)
+        nb = key.ndim - 1
+        u1 = u[(slice(None),) * nb + (0,)]
+        u2 = u[(slice(None),) * nb + (1,)]
+        _, nmant = _float_layout(dtype)
+        u2 = u2 * dtype.type(2.0 ** -nmant)
+        return u2 < (pa - u1)
+    return uniform(key, shape, dtype, partitionable=partitionable) < pa
 
 
 def gumbel(key, shape=(), dtype=np.float32, mode: str = "low", *,
            partitionable: bool = True) -> np.ndarray:
-  """``jax.random.gumbel`` ("low" and "high" modes)."""
-  dtype = np.dtype(dtype)
-  shape = _canon_shape(shape)
-  key = _as_u32(key)
-  tiny = np.finfo(dtype).tiny if dtype.name != "bfloat16" else 2.0 ** -126
-  if mode == "high":
-    u = uniform(key, (2, *shape), dtype, partitionable=partitionable)
-    nb = key.ndim - 1
-    high = u[(slice(None),) * nb + (0,)]
-    low = u[(slice(None),) * nb + (1,)]
-    _, nmant = _float_layout(dtype)
-    x = np.where(high >= 0.5, high,
-                 _scale_shift(np.atleast_1d(low), dtype.type(2.0 ** -nmant),
-                              np.atleast_1d(high)).reshape(high.shape)
-                 + dtype.type(tiny))
-    return -xla_log(-xla_log1p(-x))
-  if mode != "low":
-    raise ValueError(f"unsupported gumbel mode {mode!r}")
-  u = uniform(key, shape, dtype, tiny, 1., partitionable=partitionable)
-  return np.asarray(-xla_log(-xla_log(u)))
+    """``jax.random.gumbel`` ("low" and "high" modes)."""
+    dtype = np.dtype(dtype)
+    shape = _canon_shape(shape)
+    key = _as_u32(key)
+    tiny = np.finfo(dtype).tiny if dtype.name != "bfloat16" else 2.0 ** -126
+    if mode == "high":
+        u = uniform(key, (2, *shape), dtype, partitionable=partitionable)
+        nb = key.ndim - 1
+        high = u[(slice(None),) * nb + (0,)]
+        low = u[(slice(None),) * nb + (1,)]
+        _, nmant = _float_layout(dtype)
+        x = np.where(high >= 0.5, high,
+                     _scale_shift(np.atleast_1d(low), dtype.type(2.0 ** -nmant),
+                                  np.atleast_1d(high)).reshape(high.shape)
+                     + dtype.type(tiny))
+        return -xla_log(-xla_log1p(-x))
+    if mode != "low":
+        raise ValueError(f"unsupported gumbel mode {mode!r}")
+    u = uniform(key, shape, dtype, tiny, 1., partitionable=partitionable)
+    return np.asarray(-xla_log(-xla_log(u)))
 
 
 def _shuffle(key, x: np.ndarray, axis: int, partitionable: bool) -> np.ndarray:
-  """JAX's sort-based shuffle of ``x`` along ``axis`` (single key)."""
-  exponent = 3
-  num_rounds = int(np.ceil(exponent * np.log(max(1, x.size))
-                           / np.log(_MASK32)))
-  for _ in range(num_rounds):
-    keys = split(key, partitionable=partitionable)
-    key, subkey = keys[0], keys[1]
-    sort_keys = random_bits(subkey, 32, x.shape, partitionable=partitionable)
-    order = np.argsort(sort_keys, axis=axis, kind="stable")
-    x = np.take_along_axis(x, order, axis=axis)
-  return x
+    """JAX's sort-based shuffle of ``x`` along ``axis`` (single key)."""
+    exponent = 3
+    num_rounds = int(np.ceil(exponent * np.log(max(1, x.size))
+                             / np.log(_MASK32)))
+    for _ in range(num_rounds):
+        keys = split(key, partitionable=partitionable)
+        key, subkey = keys[0], keys[1]
+        sort_keys = random_bits(subkey, 32, x.shape, partitionable=partitionable)
+        order = np.argsort(sort_keys, axis=axis, kind="stable")
+        x = np.take_along_axis(x, order, axis=axis)
+    return x
 
 
 def _map_keys(fn, key):
-  """Apply ``fn(single_key)`` over the batch axes of ``key`` and stack."""
-  key = _as_u32(key)
-  if key.ndim == 1:
-    return fn(key)
-  batch = key.shape[:-1]
-  flat = key.reshape(-1, 2)
-  outs = [fn(k) for k in flat]
-  if not outs:
-    raise ValueError("empty key batch")
-  return np.stack(outs).reshape(batch + outs[0].shape)
+    """Apply ``fn(single_key)`` over the batch axes of ``key`` and stack."""
+    key = _as_u32(key)
+    if key.ndim == 1:
+        return fn(key)
+    batch = key.shape[:-1]
+    flat = key.reshape(-1, 2)
+    outs = [fn(k) for k in flat]
+    if not outs:
+        raise ValueError("empty key batch")
+    return np.stack(outs).reshape(batch + outs[0].shape)
 
 
 def permutation(key, x, axis: int = 0, independent: bool = False, *,
                 dtype=np.int32, partitionable: bool = True) -> np.ndarray:
-  """``jax.random.permutation``: a shuffled ``arange(x)`` or array ``x``.
+    """``jax.random.permutation``: a shuffled ``arange(x)`` or array ``x``.
 
-  For an int ``x`` the result has ``dtype`` (JAX's default int: int32 with
-  x64 off, int64 with it on; the order does not depend on it).
-  """
-  xa = np.asarray(x)
-  if xa.ndim == 0:
-    if xa.dtype.kind not in "iu":
-      raise TypeError("x must be an integer or at least 1-dimensional")
-    r = int(xa)
-    return _map_keys(lambda k: _shuffle(k, np.arange(r, dtype=dtype), 0,
-                                        partitionable), key)
-  axis = _canon_axis(axis, xa.ndim)
+    For an int ``x`` the result has ``dtype`` (JAX's default int: int32 with
+    x64 off, int64 with it on; the order does not depend on it).
+    """
+    xa = np.asarray(x)
+    if xa.ndim == 0:
+        if xa.dtype.kind not in "iu":
+            raise TypeError("x must be an integer or at least 1-dimensional")
+        r = int(xa)
+        return _map_keys(lambda k: _shuffle(k, np.arange(r, dtype=dtype), 0,
+                                            partitionable), key)
+    axis = _canon_axis(axis, xa.ndim)
 
-  def one(k):
-    if independent or xa.ndim == 1:
-      return _shuffle(k, xa, axis, partitionable)
-    ind = _shuffle(k, np.arange(xa.shape[axis], dtype=np.int32), 0,
-                   partitionable)
-    return np.take(xa, ind, axis=axis)
-  return _map_keys(one, key)
+    def one(k):
+        if independent or xa.ndim == 1:
+            return _shuffle(k, xa, axis, partitionable)
+        ind = _shuffle(k, np.arange(xa.shape[axis], dtype=np.int32), 0,
+                       partitionable)
+        return np.take(xa, ind, axis=axis)
+    return _map_keys(one, key)
 
 
 def _canon_axis(axis, ndim):
-  axis = operator.index(axis)
-  if not -ndim <= axis < ndim:
-    raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
-  return axis % ndim
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+    return axis % ndim
 
 
 def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None,
            axis: int = 0, mode: str | None = None, *, dtype=np.int32,
            partitionable: bool = True) -> np.ndarray:
-  """``jax.random.choice``.
+    """``jax.random.choice``.
 
-  ``dtype`` is the integer type of the sampled indices (JAX uses its default
-  int: int32 with x64 off, int64 with x64 on; the sampled values depend on
-  it).  ``p`` is used in its own float dtype (Python lists/floats: float32).
-  """
-  if not isinstance(shape, Sequence):
-    raise TypeError("shape argument of jax.random.choice must be a sequence, "
-                    f"got {shape}")
-  shape = _canon_shape(shape)
-  arr = np.asarray(a)
-  if arr.ndim == 0:
-    n_inputs = int(arr)
-  else:
-    axis = _canon_axis(axis, arr.ndim)
-    n_inputs = arr.shape[axis]
-  n_draws = math.prod(shape)
-  key = _as_u32(key)
-  if n_draws == 0:
-    return np.zeros(key.shape[:-1] + shape, dtype=arr.dtype)
-  if n_inputs <= 0:
-    raise ValueError("a must be greater than 0 unless no samples are taken")
-  if not replace and n_draws > n_inputs:
-    raise ValueError(
-        f"Cannot take a larger sample (size {n_draws}) than "
-        f"population (size {n_inputs}) when 'replace=False'")
-  if p is not None:
-    p_arr = _float_param(p)
-    if p_arr.shape != (n_inputs,):
-      raise ValueError(
-          "p must be None or a 1D vector with the same size as a.shape[axis]. "
-          f"p has shape {p_arr.shape} and a.shape[axis] is {n_inputs}.")
-
-  def one(k):
-    if p is None:
-      if replace:
-        ind = randint(k, shape, 0, n_inputs, dtype, partitionable=partitionable)
-        result = ind if arr.ndim == 0 else np.take(arr, ind, axis)
-      else:
-        src = np.arange(n_inputs, dtype=dtype) if arr.ndim == 0 else arr
-        perm = permutation(k, src, axis, partitionable=partitionable)
-        result = perm[(slice(None),) * axis + (slice(n_draws),)]
+    ``dtype`` is the integer type of the sampled indices (JAX uses its default
+    int: int32 with x64 off, int64 with x64 on; the sampled values depend on
+    it).  ``p`` is used in its own float dtype (Python lists/floats: float32).
+    """
+    if not isinstance(shape, Sequence):
+        raise TypeError("shape argument of jax.random.choice must be a sequence, "
+                        f"got {shape}")
+    shape = _canon_shape(shape)
+    arr = np.asarray(a)
+    if arr.ndim == 0:
+        n_inputs = int(arr)
     else:
-      if replace:
-        p_cuml = xla_cumsum(p_arr)
-        u = uniform(k, shape, p_cuml.dtype, partitionable=partitionable)
-        r = p_cuml[-1] * (p_cuml.dtype.type(1) - u)
-        ind = np.searchsorted(p_cuml, r).astype(dtype)
-      else:
-        g = gumbel(k, (n_inputs,), p_arr.dtype, mode or "low",
-                   partitionable=partitionable) + xla_log(p_arr)
-        ind = np.argsort(-g, kind="stable")[:n_draws].astype(dtype)
-      result = ind if arr.ndim == 0 else np.take(arr, ind, axis)
-    return np.asarray(result).reshape(
-        shape if arr.ndim == 0 else arr.shape[:axis] + shape + arr.shape[axis + 1:])
-  return _map_keys(one, key)
+        axis = _canon_axis(axis, arr.ndim)
+        n_inputs = arr.shape[axis]
+    n_draws = math.prod(shape)
+    key = _as_u32(key)
+    if n_draws == 0:
+        return np.zeros(key.shape[:-1] + shape, dtype=arr.dtype)
+    if n_inputs <= 0:
+        raise ValueError("a must be greater than 0 unless no samples are taken")
+    if not replace and n_draws > n_inputs:
+        raise ValueError(
+            f"Cannot take a larger sample (size {n_draws}) than "
+            f"population (size {n_inputs}) when 'replace=False'")
+    if p is not None:
+        p_arr = _float_param(p)
+        if p_arr.shape != (n_inputs,):
+            raise ValueError(
+                "p must be None or a 1D vector with the same size as a.shape[axis]. "
+                f"p has shape {p_arr.shape} and a.shape[axis] is {n_inputs}.")
+
+    def one(k):
+        if p is None:
+            if replace:
+                ind = randint(k, shape, 0, n_inputs, dtype, partitionable=partitionable)
+                result = ind if arr.ndim == 0 else np.take(arr, ind, axis)
+            else:
+                src = np.arange(n_inputs, dtype=dtype) if arr.ndim == 0 else arr
+                perm = permutation(k, src, axis, partitionable=partitionable)
+                result = perm[(slice(None),) * axis + (slice(n_draws),)]
+        else:
+            if replace:
+                p_cuml = xla_cumsum(p_arr)
+                u = uniform(k, shape, p_cuml.dtype, partitionable=partitionable)
+                r = p_cuml[-1] * (p_cuml.dtype.type(1) - u)
+                ind = np.searchsorted(p_cuml, r).astype(dtype)
+            else:
+                g = gumbel(k, (n_inputs,), p_arr.dtype, mode or "low",
+                           partitionable=partitionable) + xla_log(p_arr)
+                ind = np.argsort(-g, kind="stable")[:n_draws].astype(dtype)
+            result = ind if arr.ndim == 0 else np.take(arr, ind, axis)
+        return np.asarray(result).reshape(
+            shape if arr.ndim == 0 else arr.shape[:axis] + shape + arr.shape[axis + 1:])
+    return _map_keys(one, key)
 

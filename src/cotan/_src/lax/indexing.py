@@ -49,8 +49,10 @@ Derivatives
   target only if it is the update that won (ties resolved as in the primal).
 * scatter_mul: linear in the operand (tangent ``scatter_mul(t, i, y)``); for
   the updates ``x * scatter_add(0, i, t_y * R)`` where ``R`` is the product of
-  the *other* updates hitting the same element (exact also when some updates
-  are zero; repeated indices allowed).
+  the *other* updates hitting the same element (repeated indices allowed;
+  computed without dividing by zero, so exact with zero updates; exact to
+  second order, third and higher derivatives can be wrong only where two or
+  more updates of one element are exactly zero).
 * scatter_min/max: like ``lax.min``/``lax.max``, the tangent is split evenly
   between everything that attains the extremum (the operand element and the
   equal updates).
@@ -164,6 +166,11 @@ def _start_list(start_indices):
     return [Array(v[j]) for j in range(v.shape[0])]
 
 
+def _validate(prim, args, params):
+    """Run ``prim``'s shape rule (eager binds skip it; the lax wrappers should not)."""
+    prim.abstract_eval(*[core.get_aval(a) for a in args], **params)
+
+
 # --------------------------------------------------------------------------
 # rev
 
@@ -206,6 +213,7 @@ def dynamic_slice(operand, start_indices, slice_sizes):
             f"dynamic_slice: got {len(starts)} start indices and {len(slice_sizes)} slice sizes "
             f"for an operand of shape {aval.shape}; need one of each per dimension")
     starts = [_normalize_start(i, n) for i, n in zip(starts, aval.shape)]
+    _validate(dynamic_slice_p, [operand, *starts], dict(slice_sizes=slice_sizes))
     return dynamic_slice_p.bind(operand, *starts, slice_sizes=slice_sizes)
 
 
@@ -263,6 +271,7 @@ def dynamic_update_slice(operand, update, start_indices):
         raise TypeError(f"dynamic_update_slice: got {len(starts)} start indices for an operand of "
                         f"shape {aval.shape}")
     starts = [_normalize_start(i, n) for i, n in zip(starts, aval.shape)]
+    _validate(dynamic_update_slice_p, [operand, update, *starts], {})
     return dynamic_update_slice_p.bind(operand, update, *starts)
 
 
@@ -429,7 +438,9 @@ def gather(operand, indices, axes, mode="clip", fill_value=None):
     axes = tuple(int(a) for a in axes)
     mode = canonicalize_gather_mode(mode)
     fill_value = None if mode == "clip" else _hashable_fill(fill_value)
-    return gather_p.bind(operand, indices, axes=axes, mode=mode, fill_value=fill_value)
+    params = dict(axes=axes, mode=mode, fill_value=fill_value)
+    _validate(gather_p, [operand, indices], params)
+    return gather_p.bind(operand, indices, **params)
 
 
 def _check_axes(name, operand, indices, axes):
@@ -602,10 +613,11 @@ scatter_max_p = _make_scatter("scatter-max", "max")
 def _scatter_wrapper(prim, doc):
     def f(operand, indices, updates, axes, mode="drop", indices_are_sorted=False,
           unique_indices=False):
-        return prim.bind(operand, indices, updates, axes=tuple(int(a) for a in axes),
-                         mode=canonicalize_scatter_mode(mode),
-                         indices_are_sorted=bool(indices_are_sorted),
-                         unique_indices=bool(unique_indices))
+        params = dict(axes=tuple(int(a) for a in axes), mode=canonicalize_scatter_mode(mode),
+                      indices_are_sorted=bool(indices_are_sorted),
+                      unique_indices=bool(unique_indices))
+        _validate(prim, [operand, indices, updates], params)
+        return prim.bind(operand, indices, updates, **params)
     f.__doc__ = doc
     return f
 

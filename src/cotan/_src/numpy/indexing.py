@@ -363,8 +363,8 @@ def _rewriting_take(arr, idx, *, strict=True, mode=None, fill_value=None, wrap_n
             elif strict and it.static:
                 raise IndexError(f"index {i} is out of bounds for axis {it.dim} with size {n}")
             elif gmode == "fill":
-                it.kind = "array"
-                it.value = np.asarray(j)
+                it.kind = "array"  # normalised again in _norm_index
+                it.value = np.asarray(i)
                 has_array = True
             else:
                 if n == 0:
@@ -511,7 +511,7 @@ def _scatter_update(x, idx, values, kind, *, mode=None, indices_are_sorted=False
             if 0 <= j < n:
                 it.value = j
             else:
-                it.kind, it.value = "array", np.asarray(j)
+                it.kind, it.value = "array", np.asarray(i)
                 has_array = True
         elif k == "dyn":
             it.kind = "array"
