@@ -97,9 +97,10 @@ class _Item:
     adjacency rule); ``dim`` the operand dimension it indexes.
     """
 
-    __slots__ = ("kind", "value", "pos", "dim", "static", "mask_size")
+    __slots__ = ("kind", "value", "pos", "dim", "static", "mask_size", "raw")
 
     def __init__(self, kind, value, pos, dim=None, static=False, mask_size=None):
+        self.raw = _FULL
         self.kind = kind
         self.value = value
         self.pos = pos
@@ -109,6 +110,7 @@ class _Item:
 
 
 _ADV = ("int", "dyn", "array", "bcast")
+_FULL = _slice(None)
 
 
 def _static_slice(s):
@@ -202,9 +204,13 @@ def _parse(idx, shape):
         elif e is Ellipsis:
             items.append(_Item("ellipsis", None, pos))
         elif isinstance(e, _slice):
-            items.append(_Item("slice", _static_slice(e), pos))
+            it = _Item("slice", _static_slice(e), pos)
+            it.raw = it.value
+            items.append(it)
         elif isinstance(e, (bool, np.bool_)):
-            items.append(_Item("bcast", np.zeros(1 if e else 0, np.int32), pos))
+            it = _Item("bcast", np.zeros(1 if e else 0, np.int32), pos)
+            it.raw = bool(e)
+            items.append(it)
         elif isinstance(e, (int, np.integer)):
             items.append(_Item("int", int(e), pos, static=True))
         else:
@@ -212,7 +218,9 @@ def _parse(idx, shape):
             if a.dtype == np.bool_:
                 m = _concrete_mask(a)
                 if m.ndim == 0:
-                    items.append(_Item("bcast", np.zeros(1 if m else 0, np.int32), pos))
+                    it = _Item("bcast", np.zeros(1 if m else 0, np.int32), pos)
+                    it.raw = bool(m)
+                    items.append(it)
                 else:
                     for j, nz in enumerate(np.nonzero(m)):
                         items.append(_Item("array", nz, pos, mask_size=m.shape[j]))
@@ -379,8 +387,45 @@ def _rewriting_take(arr, idx, *, strict=True, mode=None, fill_value=None, wrap_n
         elif k in ("array", "bcast"):
             has_array = True
     if has_array:
+        if type(arr) is Array and gmode == "clip":
+            out = _eager_numpy_take(arr, items, wrap_negative)
+            if out is not None:
+                return out
         return _gather_path(arr, items, gmode, fill_value, wrap_negative)
     return _basic_path(arr, items, wrap_negative)
+
+
+def _eager_numpy_take(arr, items, wrap_negative):
+    """Concrete array and index: NumPy's own advanced indexing (same placement
+    rules) on clamped indices."""
+    shape = arr.shape
+    np_idx = []
+    for it in items:
+        k = it.kind
+        if k == "none":
+            np_idx.append(None)
+        elif k == "slice":
+            np_idx.append(it.raw)
+        elif k == "int":
+            np_idx.append(it.value)
+        elif k == "bcast":
+            np_idx.append(it.raw)
+        elif k == "array":
+            v = it.value
+            if isinstance(v, Tracer):
+                return None
+            n = shape[it.dim]
+            v = _norm_index(v, n, wrap_negative)
+            if n == 0:
+                if v.size:
+                    raise IndexError(f"index is out of bounds for axis {it.dim} with size 0")
+            else:
+                v = np.clip(v, 0, n - 1)
+            np_idx.append(v)
+        else:
+            return None
+    r = arr._value[tuple(np_idx)]
+    return Array(r if type(r) is np.ndarray else np.asarray(r), arr.weak_type)
 
 
 def _static_slicing(arr, items, shape):
