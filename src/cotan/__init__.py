@@ -21,5 +21,6 @@ from cotan import numpy  # noqa: E402,F401
 from cotan import lax  # noqa: E402,F401
 from cotan import errors  # noqa: E402,F401
 from cotan import random  # noqa: E402,F401
+from cotan import test_util  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -13,3 +13,10 @@ from .indexing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim
                        dynamic_update_index_in_dim, dynamic_update_slice,
                        dynamic_update_slice_in_dim, gather, index_in_dim, rev, scatter,
                        scatter_add, scatter_max, scatter_min, scatter_mul)
+
+import types as _types
+
+__all__ = [n for n, v in dict(globals()).items()
+           if not n.startswith("_") and not isinstance(v, _types.ModuleType)
+           and n not in ("Primitive", "ShapedArray", "Zero", "annotations", "defjvp", "defjvp2",
+                         "deflinear", "deflinear2", "is_undefined_primal", "const", "naryop", "unop")]

@@ -111,6 +111,7 @@ class _Item:
 
 _ADV = ("int", "dyn", "array", "bcast")
 _FULL = _slice(None)
+_SKIP = object()
 
 
 def _static_slice(s):
@@ -255,8 +256,11 @@ def _parse(idx, shape):
     for it in items:
         k = it.kind
         if k == "ellipsis":
+            out.append(it)  # a marker (NumPy's adjacency rule), ignored by the lax paths
             for _ in range(nd - consumed):
-                out.append(_Item("slice", (0, shape[dim], 1), it.pos, dim))
+                e = _Item("slice", (0, shape[dim], 1), it.pos, dim)
+                e.raw = _SKIP
+                out.append(e)
                 dim += 1
             continue
         if k in ("slice", "int", "dyn", "array"):
@@ -344,7 +348,9 @@ def _shape_of(v):
 
 
 def _advanced_layout(items, adv):
-    """NumPy's placement rule: (contiguous?, index in ``items`` of the first advanced item)."""
+    """NumPy's placement rule: are the advanced indices adjacent in the user's
+    index tuple (then the broadcast dims replace them in place; otherwise
+    they go first)?  ``None`` and ``...`` between them break adjacency."""
     positions = sorted({it.pos for it in adv})
     contiguous = positions[-1] - positions[0] + 1 == len(positions)
     return contiguous
@@ -404,8 +410,11 @@ def _eager_numpy_take(arr, items, wrap_negative):
         k = it.kind
         if k == "none":
             np_idx.append(None)
+        elif k == "ellipsis":
+            np_idx.append(Ellipsis)
         elif k == "slice":
-            np_idx.append(it.raw)
+            if it.raw is not _SKIP:
+                np_idx.append(it.raw)
         elif k == "int":
             np_idx.append(it.value)
         elif k == "bcast":
@@ -521,6 +530,8 @@ def _gather_path(arr, items, gmode, fill_value, wrap_negative=True):
             final.append(1)
         elif k == "slice":
             final.append(ys[it.dim])
+        elif k == "ellipsis":
+            continue
         elif not placed:
             final.extend(batch)
             placed = True
@@ -586,7 +597,7 @@ def _dus_update(x, items, y, kind):
             m = builtins.max(e - s, 0)
             starts[it.dim], sizes[it.dim] = (s if m else 0), m
             res_shape.append(m)
-        else:  # int
+        elif k == "int":
             starts[it.dim], sizes[it.dim] = it.value, 1
     yr = st.reshape(broadcast_to_shape(y, tuple(res_shape)), tuple(sizes))
     if kind != "set":
@@ -626,6 +637,8 @@ def _general_scatter(x, items, y, kind, smode, indices_are_sorted, unique_indice
             m = _slice_len(it.value)
             resdims.append(("slice", it, m))
             res_full.append(m)
+        elif k == "ellipsis":
+            continue
         elif not placed:
             resdims += [("adv", j) for j in range(nb)]
             res_full += list(batch)
