@@ -207,13 +207,15 @@ class _LinearFunction:
     """The tangent map returned by :func:`linearize`."""
 
     def __init__(self, res, in_tree, out_tree):
-        self.jaxpr = res.jaxpr
-        self.consts = res.consts
+        self.res = res
         self.in_avals = res.in_avals
         self.out_avals = res.out_avals
         self.in_tree = in_tree
         self.out_tree = out_tree
         self.__name__ = "f_jvp"
+
+    jaxpr = property(lambda self: self.res.jaxpr)
+    consts = property(lambda self: self.res.consts)
 
     def __call__(self, *tangents):
         t_leaves, t_tree = tree_flatten(tangents)
@@ -242,20 +244,23 @@ class _LinearFunction:
 
 
 class _Pullback:
-    """The cotangent map returned by :func:`vjp`: holds the linear jaxpr and
-    its residuals; dropping it frees them."""
+    """The cotangent map returned by :func:`vjp`: holds the linear map (a
+    jaxpr, or the tape it is spliced from) and its residuals; dropping it
+    frees them."""
 
-    __slots__ = ("jaxpr", "consts", "in_avals", "out_avals", "in_tree", "out_tree",
+    __slots__ = ("res", "in_avals", "out_avals", "in_tree", "out_tree",
                  "__weakref__", "__name__")
 
     def __init__(self, res, in_tree, out_tree):
-        self.jaxpr = res.jaxpr
-        self.consts = res.consts
+        self.res = res
         self.in_avals = res.in_avals
         self.out_avals = res.out_avals
         self.in_tree = in_tree
         self.out_tree = out_tree
         self.__name__ = "vjp_fun"
+
+    jaxpr = property(lambda self: self.res.jaxpr, doc="The linear map, as a jaxpr.")
+    consts = property(lambda self: self.res.consts, doc="Its residuals.")
 
     def __call__(self, *cts):
         if len(cts) != 1:
@@ -287,7 +292,7 @@ class _Pullback:
                 from .lax.structural import convert_element_type
                 ct = convert_element_type(ct, a.dtype)
             checked.append(ct)
-        cts_in = ad.backward_pass(self.jaxpr, self.consts, checked)
+        cts_in = self.res.backward(checked)
         outs = [_materialize(c, a) for c, a in zip(cts_in, self.in_avals)]
         return tree_unflatten(self.in_tree, outs)
 
@@ -383,7 +388,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         out_tree = out_store[0]
         aval = _check_scalar_output(res.out_primals, out_tree, holomorphic, "grad")
         seed = Array(np.ones((), aval.dtype), aval.weak_type)
-        cts = ad.backward_pass(res.jaxpr, res.consts, [seed])
+        cts = res.backward([seed])
         g_leaves = [_materialize(c, get_aval(p)) for c, p in zip(cts, p_leaves)]
         grads = tree_unflatten(p_tree, g_leaves)
         g = grads[0] if single else grads

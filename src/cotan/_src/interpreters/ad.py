@@ -311,8 +311,11 @@ class LinearizeResult:
         self.out_avals = out_avals
         self.aux = aux
 
+    def backward(self, cts_out):
+        return backward_pass(self.jaxpr, self.consts, cts_out)
 
-def linearize_flat(fun, primals, has_aux=False):
+
+def linearize_flat(fun, primals, has_aux=False, use_tape=True):
     """Evaluate ``fun`` at ``primals`` and record its linear part as a jaxpr.
 
     ``fun`` maps a flat list to a flat list (and an aux pytree if
@@ -320,6 +323,8 @@ def linearize_flat(fun, primals, has_aux=False):
     below the JVP trace: the JVP rules compute primal values at once and only
     their tangent arithmetic is recorded.
     """
+    if use_tape and rule_cache.can_use(primals):
+        return rule_cache.linearize_on_tape(fun, primals, has_aux)
     in_avals = [get_aval(p).to_tangent_aval() for p in primals]
     st = core.push_trace(pe.StagingTrace)
     try:
@@ -418,3 +423,6 @@ def backward_pass(jaxpr, consts, cts_out):
         ct = ct_env.pop(v, None)
         out.append(Zero(v.aval) if ct is None else ct)
     return out
+
+
+from . import rule_cache  # noqa: E402  (uses this module's tables)

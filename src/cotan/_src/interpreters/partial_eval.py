@@ -59,14 +59,18 @@ class StagingTrace(core.Trace):
     lift = pure
 
     def _const_var(self, val):
+        if type(val) is Array:
+            x = val._value
+            if x.shape == () and x.dtype.kind in "biufc":
+                # scalars become literals; no need to deduplicate them
+                return Literal(val, ShapedArray((), x.dtype, val.weak_type))
         key = id(val)
         hit = self._const_ids.get(key)
         if hit is not None:
             return hit[0]
         if type(val) is Array:
-            x = val._value
             aval = ShapedArray(x.shape, x.dtype, val.weak_type)
-            literal = x.shape == () and x.dtype.kind in "biufc"
+            literal = False
         else:
             aval = core.get_aval(val)
             literal = not isinstance(val, Tracer) and _is_literalable(val)

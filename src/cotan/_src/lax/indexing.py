@@ -24,7 +24,8 @@ advanced indexing of some whole dimensions of the operand:
     bounds (default fill: NaN for inexact dtypes, the minimum value for signed
     integers, the maximum for unsigned, True for bool).
 
-``scatter*(operand, indices, updates, axes, mode='drop', indices_are_sorted=False, unique_indices=False)``
+``scatter*(operand, indices, updates, axes, mode='drop', indices_are_sorted=False,
+           unique_indices=False)``
     The same addressing; ``updates`` has the shape the matching gather would
     return (``batch_shape + rest_shape``) and the operand's dtype.  The result
     is a copy of ``operand`` with ``moved[idx] = updates`` (``scatter``: when
@@ -63,7 +64,7 @@ import builtins
 
 import numpy as np
 
-from .. import core, dtypes
+from .. import core
 from ..core import Array, Primitive, ShapedArray
 from ..interpreters import ad
 from ..interpreters.ad import Zero, deflinear2, is_undefined_primal
@@ -159,9 +160,11 @@ def _start_list(start_indices):
     if aval.ndim == 0:
         return [start_indices]
     if aval.ndim != 1:
-        raise TypeError(f"start_indices must be a sequence of scalars or a 1-d array, got {aval.str_short()}")
+        raise TypeError("start_indices must be a sequence of scalars or a 1-d array, got "
+                        f"{aval.str_short()}")
     if isinstance(start_indices, core.Tracer):
-        return [st.reshape(st.slice_in_dim(start_indices, j, j + 1), ()) for j in range(aval.shape[0])]
+        return [st.reshape(st.slice_in_dim(start_indices, j, j + 1), ())
+                for j in range(aval.shape[0])]
     v = np.asarray(start_indices)
     return [Array(v[j]) for j in range(v.shape[0])]
 
@@ -293,7 +296,8 @@ def _dus_abstract(operand, update, *starts):
         raise TypeError(f"dynamic_update_slice: update shape {update.shape} must fit in operand "
                         f"shape {operand.shape}")
     if len(starts) != operand.ndim:
-        raise TypeError(f"dynamic_update_slice: need {operand.ndim} start indices, got {len(starts)}")
+        raise TypeError(f"dynamic_update_slice: need {operand.ndim} start indices, got "
+                        f"{len(starts)}")
     for s in starts:
         _check_index_aval("dynamic_update_slice", s)
     return ShapedArray(operand.shape, operand.dtype, operand.weak_type)
@@ -622,7 +626,8 @@ def _scatter_wrapper(prim, doc):
     return f
 
 
-scatter = _scatter_wrapper(scatter_p, "Copy of ``operand`` with ``updates`` written at ``indices``.")
+scatter = _scatter_wrapper(scatter_p, "Copy of ``operand`` with ``updates`` written at "
+                           "``indices``.")
 scatter_add = _scatter_wrapper(scatter_add_p, "Copy of ``operand`` with ``updates`` added at "
                                "``indices`` (repeated indices accumulate).")
 scatter_mul = _scatter_wrapper(scatter_mul_p, "Copy of ``operand`` multiplied by ``updates`` at "
@@ -788,7 +793,7 @@ def _scatter_extremal_jvp(prim):
         out = prim.bind(operand, indices, updates, **params)
         if (type(t_op) is Zero and type(t_up) is Zero) or not _inexact(out):
             return out, Zero.from_value(out)
-        xa, ya = core.get_aval(operand), core.get_aval(updates)
+        xa = core.get_aval(operand)
         dt = xa.dtype
         out_at_updates = gather_p.bind(out, indices, **_gather_params(params))
         up_hit = st.convert_element_type(ew.eq(updates, out_at_updates), dt)
@@ -806,7 +811,6 @@ def _scatter_extremal_jvp(prim):
             contrib = scatter_add_p.bind(_full(xa.shape, 0, dt), indices, ew.mul(t_up, coef),
                                          **params)
             acc = ad.add_tangents(acc, contrib)
-        del ya
         return out, acc
     return rule
 

@@ -9,7 +9,7 @@ from ..lax import elementwise as lx
 from . import lax_numpy as lnp
 from . import reductions as red
 from . import ufuncs as uf
-from .util import asarray_arg, promote_args
+from .util import _scalar_like, asarray_arg, promote_args
 
 
 def _defer(f, reflected=False):
@@ -34,10 +34,15 @@ def _fast_binary(prim, slow):
     bind = prim.bind
 
     def op(self, other):
-        if type(other) is Array and type(self) is Array:
+        to = type(other)
+        if to is Array and type(self) is Array:
             sv, ov = self._value, other._value
             if sv.dtype == ov.dtype and sv.shape == ov.shape:
                 return bind(self, other)
+        elif to is float or to is int:
+            c = _scalar_like(other, self)
+            if c is not None:
+                return bind(self, c)
         if not _is_operand(other):
             return NotImplemented
         return slow(self, other)
@@ -45,7 +50,14 @@ def _fast_binary(prim, slow):
 
 
 def _fast_binary_r(prim, slow):
+    bind = prim.bind
+
     def op(self, other):
+        to = type(other)
+        if to is float or to is int:
+            c = _scalar_like(other, self)
+            if c is not None:
+                return bind(c, self)
         if not _is_operand(other):
             return NotImplemented
         return slow(other, self)
