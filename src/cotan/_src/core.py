@@ -583,13 +583,17 @@ class Primitive:
             return self.eager(args, params)
         if not top.active:
             find_top_trace(args)  # raises UnexpectedTracerError naming the tracer
-        out = top.process(self, args, params)
-        if self.multiple_results:
-            return [full_lower(o) for o in out]
-        return out.full_lower() if isinstance(out, Tracer) else out
+        # traces return their outputs already lowered (a JVP tracer with a
+        # zero tangent comes back as its primal)
+        return top.process(self, args, params)
 
     def eager(self, args, params):
-        if len(args) == 1:
+        n = len(args)
+        if n == 2 and self.weak_type_rule is _default_weak:
+            a, b = args
+            if type(a) is Array and type(b) is Array:
+                return Array(self.impl(a._value, b._value, **params), a.weak_type and b.weak_type)
+        if n == 1:
             a = args[0]
             if type(a) is Array:
                 out = self.impl(a._value, **params)

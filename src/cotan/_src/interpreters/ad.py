@@ -267,8 +267,8 @@ class JVPTrace(core.Trace):
             )
         out, tout = rule(primals, tangents, **params)
         if primitive.multiple_results:
-            return [JVPTracer(self, o, t) for o, t in zip(out, tout)]
-        return JVPTracer(self, out, tout)
+            return [o if type(t) is Zero else JVPTracer(self, o, t) for o, t in zip(out, tout)]
+        return out if type(tout) is Zero else JVPTracer(self, out, tout)
 
 
 def jvp_flat(fun, primals, tangents):

@@ -95,7 +95,8 @@ class _Program:
 
 class _Template:
     __slots__ = ("fwd", "n_res", "n_primal_out", "out_avals", "tangent_out", "lin_jaxpr",
-                 "lin_consts", "bwd", "nz_in", "ct_avals", "multiple_results")
+                 "lin_consts", "bwd", "nz_in", "ct_avals", "multiple_results", "single",
+                 "out_key", "bwd_fn", "bwd_all")
 
 
 def _build_template(prim, in_avals, params, nz):
@@ -164,6 +165,11 @@ def _build_template(prim, in_avals, params, nz):
                              lin_eqns)
     t.lin_consts = [const_env[v] for v in lin_consts_vars]
     t.nz_in = nz
+    # the common case: one output with a tangent; its tape entry keeps the
+    # forward program's whole result list (output first, then residuals)
+    t.single = (not multi) and t_present == [True]
+    a0 = t.out_avals[0] if t.out_avals else None
+    t.out_key = (a0.shape, a0.dtype, a0.weak_type, True) if a0 is not None else None
     t.ct_avals = [a.to_tangent_aval() for a, p in zip(t.out_avals, t_present) if p]
     # transpose the linear part once, symbolically
     st = core.push_trace(pe.StagingTrace)
@@ -179,6 +185,8 @@ def _build_template(prim, in_avals, params, nz):
     prog = _Program(bjaxpr.eqns, bjaxpr.invars, bjaxpr.outvars,
                     dict(zip(bjaxpr.constvars, bconsts)))
     t.bwd = (prog, t_none)
+    t.bwd_fn = prog.fn
+    t.bwd_all = not any(t_none)
     return t
 
 
@@ -200,13 +208,14 @@ class TapeTracer(Tracer):
     """A value computed from the differentiated inputs: its NumPy value and
     the tape node holding its tangent."""
 
-    __slots__ = ("val", "_aval", "node")
+    __slots__ = ("val", "_aval", "node", "key")
 
-    def __init__(self, trace, val, aval, node):
+    def __init__(self, trace, val, aval, node, key=None):
         self._trace = trace
         self.val = val
         self._aval = aval
         self.node = node
+        self.key = key or (aval.shape, aval.dtype, aval.weak_type, True)
 
     @property
     def aval(self):
@@ -231,15 +240,47 @@ class TapeTrace(core.Trace):
         raise AssertionError("TapeTrace.pure is not used")
 
     def process(self, prim, args, params):
+        if len(args) == 2 and not params:
+            a, b = args
+            ta, tb = type(a), type(b)
+            if ta is TapeTracer and a._trace is self:
+                if tb is Array:
+                    v = b._value
+                    tmpl = _CACHE.get((prim, *a.key, v.shape, v.dtype, b.weak_type, False))
+                    if tmpl is not None and tmpl.single:
+                        return self._emit(tmpl, tmpl.fwd.fn(a.val, v), [a.node])
+                elif tb is TapeTracer and b._trace is self:
+                    tmpl = _CACHE.get((prim, *a.key, *b.key))
+                    if tmpl is not None and tmpl.single:
+                        return self._emit(tmpl, tmpl.fwd.fn(a.val, b.val), [a.node, b.node])
+            elif ta is Array and tb is TapeTracer and b._trace is self:
+                v = a._value
+                tmpl = _CACHE.get((prim, v.shape, v.dtype, a.weak_type, False, *b.key))
+                if tmpl is not None and tmpl.single:
+                    return self._emit(tmpl, tmpl.fwd.fn(v, b.val), [b.node])
+        elif len(args) == 1 and not params:
+            a = args[0]
+            if type(a) is TapeTracer and a._trace is self:
+                tmpl = _CACHE.get((prim, *a.key))
+                if tmpl is not None and tmpl.single:
+                    return self._emit(tmpl, tmpl.fwd.fn(a.val), [a.node])
+        return self._process_general(prim, args, params)
+
+    def _emit(self, tmpl, res, nodes):
+        node = self.n_nodes
+        self.n_nodes = node + 1
+        self.tape.append((tmpl, res, nodes, node))
+        return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.out_key)
+
+    def _process_general(self, prim, args, params):
         vals = []
         nodes = []
         key = [prim]
         for a in args:
             if type(a) is TapeTracer and a._trace is self:
                 vals.append(a.val)
-                av = a._aval
                 nodes.append(a.node)
-                key += (av.shape, av.dtype, av.weak_type, True)
+                key += a.key
             else:
                 if type(a) is Array:
                     v = a._value
@@ -250,7 +291,6 @@ class TapeTrace(core.Trace):
                     v = core._canonical_value(a)
                     weak = dtypes.is_weakly_typed(a)
                 vals.append(v)
-                nodes.append(None)
                 key += (v.shape, v.dtype, weak, False)
         if params:
             try:
@@ -262,12 +302,17 @@ class TapeTrace(core.Trace):
         key = tuple(key)
         tmpl = _CACHE.get(key)
         if tmpl is None:
-            if all(n is None for n in nodes):
+            if not nodes:
                 return prim.bind(*[Array(v, w) for v, w in zip(vals, key[3::4])], **params)
-            avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * len(args), 4)]
-            nz = key[4::4][:len(args)]
-            tmpl = _template(prim, key, avals, params, nz)
+            n = len(args)
+            avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
+            tmpl = _template(prim, key, avals, params, key[4::4][:n])
         res = tmpl.fwd.fn(*vals)
+        if tmpl.single:
+            node = self.n_nodes
+            self.n_nodes = node + 1
+            self.tape.append((tmpl, res, nodes, node))
+            return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.out_key)
         n_out = tmpl.n_primal_out
         outs = res[:n_out]
         residuals = res[n_out:]
@@ -282,7 +327,7 @@ class TapeTrace(core.Trace):
             else:
                 results.append(Array(o, a.weak_type))
         if out_nodes:
-            self.tape.append((tmpl, residuals, [n for n in nodes if n is not None], out_nodes))
+            self.tape.append((tmpl, residuals, nodes, out_nodes))
         return results if prim.multiple_results else results[0]
 
 
@@ -334,21 +379,33 @@ class TapeLinearizeResult:
             prev = env.get(node)
             env[node] = v if prev is None else prev + v
         tape = self.tape
+        pop = env.pop
+        get = env.get
         for i in range(len(tape) - 1, -1, -1):
             tmpl, residuals, in_nodes, out_nodes = tape[i]
-            cts = [env.pop(n, None) for n in out_nodes]
-            if all(c is None for c in cts):
-                continue
-            if any(c is None for c in cts):
-                cts = [np.zeros(a.shape, a.dtype) if c is None else c
-                       for c, a in zip(cts, tmpl.ct_avals)]
-            prog, zero_mask = tmpl.bwd
-            outs = prog.fn(*residuals, *cts)
-            for n, c, z in zip(in_nodes, outs, zero_mask):
-                if z:
+            if tmpl.single:
+                ct = pop(out_nodes, None)
+                if ct is None:
                     continue
-                prev = env.get(n)
-                env[n] = c if prev is None else np.add(prev, c)
+                outs = tmpl.bwd_fn(*residuals[1:], ct)
+            else:
+                cts = [pop(n, None) for n in out_nodes]
+                if all(c is None for c in cts):
+                    continue
+                if any(c is None for c in cts):
+                    cts = [np.zeros(a.shape, a.dtype) if c is None else c
+                           for c, a in zip(cts, tmpl.ct_avals)]
+                outs = tmpl.bwd_fn(*residuals, *cts)
+            if tmpl.bwd_all:
+                for n, c in zip(in_nodes, outs):
+                    prev = get(n)
+                    env[n] = c if prev is None else prev + c
+            else:
+                for n, c, z in zip(in_nodes, outs, tmpl.bwd[1]):
+                    if z:
+                        continue
+                    prev = get(n)
+                    env[n] = c if prev is None else prev + c
         result = []
         for n, a in zip(self.in_nodes, self.in_avals):
             c = env.get(n) if n is not None else None
@@ -371,6 +428,9 @@ class TapeLinearizeResult:
                 node_var[n] = v
         eqns, constvars, consts = [], [], []
         for tmpl, residuals, in_nodes, out_nodes in self.tape:
+            if tmpl.single:
+                residuals = residuals[1:]
+                out_nodes = [out_nodes]
             lj = tmpl.lin_jaxpr
             sub = {}
             for v, r in zip(lj.constvars, list(residuals) + list(tmpl.lin_consts)):

@@ -108,18 +108,30 @@ def promote_shapes(*args):
     return [broadcast_to_shape(a, shape) for a in args]
 
 
+_SCALAR_CONSTS = {}
+
+
 def _scalar_like(v, x):
     """The Python scalar ``v`` as a weakly typed constant shaped like array
     ``x``, when JAX's promotion keeps ``x``'s dtype; else None."""
     dt = x.dtype
-    k = dt.kind
+    shape = x.shape
     t = type(v)
+    if not shape:
+        key = (t, v, dt)
+        c = _SCALAR_CONSTS.get(key)
+        if c is not None:
+            return c
+    k = dt.kind
     if k in "fc" or (t is int and k in "iu"):
         c = np.asarray(v, dt)
-        shape = x.shape
         if shape:
-            c = np.broadcast_to(c, shape)
-        return Array(c, True)
+            return Array(np.broadcast_to(c, shape), True)
+        c = Array(c, True)
+        if len(_SCALAR_CONSTS) > 4096:
+            _SCALAR_CONSTS.clear()
+        _SCALAR_CONSTS[key] = c
+        return c
     return None
 
 
