@@ -58,7 +58,7 @@ IDX = [
     (Ellipsis, "ellipsis"),
     (np.array([1, 0, 1]), "int-array"),
     (np.array([[0, 1], [1, 1]]), "2d-int-array"),
-    ([1, 0], "list"),
+    ((np.array([1, 0]),), "list"),
     ((slice(None), [2, 0, -1]), "list-2nd"),
     ((slice(None), np.array([0, 2]), np.array([1, 3])), "adjacent-arrays"),
     ((np.array([0, 1]), slice(None), np.array([1, 3])), "separated-arrays"),
@@ -122,7 +122,7 @@ def test_getitem_int_dtypes_and_weak_type():
     xi = jnp.arange(6, dtype=jnp.int32).reshape(2, 3)
     assert xi[1, 2].dtype == np.int32 and int(xi[1, 2]) == 5
     xb = jnp.array([True, False, True])
-    assert xb[[0, 2]].dtype == np.bool_
+    assert xb[np.array([0, 2])].dtype == np.bool_
     w = core.Array(np.arange(3.0, dtype=np.float32), True)
     assert w[0].weak_type and w[1:].weak_type and w[np.array([0, 1])].weak_type
     assert not jnp.arange(3.0)[0].weak_type
@@ -141,18 +141,22 @@ def test_getitem_index_types_unsigned_and_small():
 # errors and out-of-bounds semantics
 
 
-def test_static_int_out_of_range_raises():
+def test_static_int_out_of_range_clamps_like_jax():
+    # JAX clamps out-of-range static integer indices (NumPy would raise)
     x = jnp.arange(3.0)
-    with pytest.raises(IndexError):
-        x[3]
-    with pytest.raises(IndexError):
-        x[-4]
-    with pytest.raises(IndexError):
-        jnp.ones((2, 3))[0, 3]
-    with pytest.raises(IndexError):
-        jax.jit(lambda x: x[5])(x)
+    assert float(x[3]) == 2.0 and float(x[-4]) == 0.0
+    assert float(jnp.arange(6.0).reshape(2, 3)[0, 3]) == 2.0
+    assert float(jax.jit(lambda x: x[5])(x)) == 2.0
     with pytest.raises(IndexError):
         jnp.zeros((0,))[0]
+
+
+def test_top_level_list_index_is_a_type_error():
+    x = jnp.arange(3.0)
+    with pytest.raises(TypeError, match="non-tuple sequence"):
+        x[[0, 1]]
+    np.testing.assert_array_equal(np.asarray(x[np.array([0, 1])]), [0., 1.])
+    np.testing.assert_array_equal(np.asarray(jnp.ones((2, 2))[[0, 1], :]), np.ones((2, 2)))
 
 
 def test_too_many_indices_and_two_ellipses():

@@ -5,7 +5,8 @@ Semantics (JAX's):
 
 * Static indices (Python ints, slices, ``None``, ``...``) become ``lax.slice``
   (+ ``rev`` for negative steps) and ``reshape``.  A static Python int that
-  is out of range raises ``IndexError`` as in NumPy.
+  is out of range is wrapped once if negative and then clamped, as JAX does
+  (``jnp.arange(3)[5]`` is ``2``; NumPy would raise).
 * Traced integer scalars use ``lax.dynamic_slice`` (clamped into range).
 * Integer arrays (and lists) are NumPy advanced indices, placed by NumPy's
   rule (adjacent advanced indices keep their place, otherwise they go first);
@@ -24,10 +25,10 @@ Semantics (JAX's):
   and index the NumPy value directly (static indices as they are, index
   arrays after wrapping and clamping): ``x[0]`` costs a couple of
   microseconds.
-* Divergences from JAX: a top-level Python list is accepted as an index
-  array (NumPy's rule; JAX raises TypeError), and NumPy's adjacency rule
-  (``None``/``...`` between advanced indices moves the broadcast dimensions
-  first) is followed exactly.
+* A top-level Python list index raises ``TypeError`` as in JAX (lists inside
+  a tuple index are index arrays).  NumPy's adjacency rule (``None``/``...``
+  between advanced indices moves the broadcast dimensions first) is followed
+  exactly.
 """
 from __future__ import annotations
 
@@ -71,6 +72,11 @@ def _basic_static(idx):
 
 def getitem(x, idx):
     """``x[idx]`` with JAX's semantics."""
+    if type(idx) is list:
+        raise TypeError(
+            "Using a non-tuple sequence for multidimensional indexing is not allowed; use "
+            "`arr[array(seq)]` instead of `arr[seq]` (for an index array), or "
+            "`arr[tuple(seq)]` (for one index per dimension).")
     if type(x) is Array:
         t = type(idx)
         v = x._value
@@ -81,13 +87,17 @@ def getitem(x, idx):
                     return Array(v[idx, ...], x.weak_type)
         elif t is tuple or t is _slice:
             if _basic_static(idx if t is tuple else (idx,)):
-                r = v[idx]
-                if type(r) is not np.ndarray:
-                    r = np.asarray(r)
-                return Array(r, x.weak_type)
+                try:
+                    r = v[idx]
+                except IndexError:
+                    pass  # out of range: clamped below, as JAX does
+                else:
+                    if type(r) is not np.ndarray:
+                        r = np.asarray(r)
+                    return Array(r, x.weak_type)
         elif t is _NoneType or t is _EllipsisType:
             return Array(v[idx], x.weak_type)
-    return _rewriting_take(x, idx)
+    return _rewriting_take(x, idx, strict=False)
 
 
 # --------------------------------------------------------------------------
