@@ -309,10 +309,7 @@ class TapeTrace(core.Trace):
             tmpl = _template(prim, key, avals, params, key[4::4][:n])
         res = tmpl.fwd.fn(*vals)
         if tmpl.single:
-            node = self.n_nodes
-            self.n_nodes = node + 1
-            self.tape.append((tmpl, res, nodes, node))
-            return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.out_key)
+            return self._emit(tmpl, res, nodes)
         n_out = tmpl.n_primal_out
         outs = res[:n_out]
         residuals = res[n_out:]
@@ -329,13 +326,6 @@ class TapeTrace(core.Trace):
         if out_nodes:
             self.tape.append((tmpl, residuals, nodes, out_nodes))
         return results if prim.multiple_results else results[0]
-
-
-_weak_cache = {}
-
-
-def _aval_of_value(v, weak):
-    return ShapedArray(v.shape, v.dtype, weak)
 
 
 # --------------------------------------------------------------------------
@@ -522,5 +512,3 @@ def linearize_on_tape(fun, primals, has_aux):
     return TapeLinearizeResult(trace.tape, in_nodes, out_nodes, out_p, tangent_in_avals,
                                out_avals, aux)
 
-
-_unused = dtypes
