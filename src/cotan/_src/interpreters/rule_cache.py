@@ -96,7 +96,7 @@ class _Program:
 class _Template:
     __slots__ = ("fwd", "n_res", "n_primal_out", "out_avals", "tangent_out", "lin_jaxpr",
                  "lin_consts", "bwd", "nz_in", "ct_avals", "multiple_results", "single",
-                 "out_key", "bwd_fn", "bwd_all")
+                 "out_key", "bwd_fn", "bwd_all", "forward_input")
 
 
 def _build_template(prim, in_avals, params, nz):
@@ -158,6 +158,9 @@ def _build_template(prim, in_avals, params, nz):
     t.n_res = len(residuals)
     t.out_avals = [v.aval for v in primal_out_atoms]
     t.tangent_out = t_present
+    # the common case: one output with a tangent; its tape entry keeps the
+    # forward program's whole result list (output first, then residuals)
+    t.single = (not multi) and t_present == [True]
     # the linear jaxpr: residuals and constants are its constvars
     lin_consts_vars = [v for v in jaxpr.constvars
                        if any(v in e.invars for e in lin_eqns) or v in tangent_out_atoms]
@@ -165,9 +168,13 @@ def _build_template(prim, in_avals, params, nz):
                              lin_eqns)
     t.lin_consts = [const_env[v] for v in lin_consts_vars]
     t.nz_in = nz
-    # the common case: one output with a tangent; its tape entry keeps the
-    # forward program's whole result list (output first, then residuals)
-    t.single = (not multi) and t_present == [True]
+    t.forward_input = None
+    lj = t.lin_jaxpr
+    if t.single and not lj.eqns and len(lj.outvars) == 1 and lj.outvars[0] in lj.invars:
+        src = lj.invars.index(lj.outvars[0])
+        if lj.invars[src].aval.shape == t.out_avals[0].shape and \
+                lj.invars[src].aval.dtype == t.out_avals[0].to_tangent_aval().dtype:
+            t.forward_input = src
     a0 = t.out_avals[0] if t.out_avals else None
     t.out_key = (a0.shape, a0.dtype, a0.weak_type, True) if a0 is not None else None
     t.ct_avals = [a.to_tangent_aval() for a, p in zip(t.out_avals, t_present) if p]
@@ -182,7 +189,10 @@ def _build_template(prim, in_avals, params, nz):
         t_none = [type(c) is ad.Zero for c in cts_in]
     finally:
         core.pop_trace(st)
-    prog = _Program(bjaxpr.eqns, bjaxpr.invars, bjaxpr.outvars,
+    # single-output templates keep the forward result list (output first) on
+    # the tape; their backward program takes it whole, ignoring the output
+    in_vars = ([Var(t.out_avals[0])] if t.single else []) + bjaxpr.invars
+    prog = _Program(bjaxpr.eqns, in_vars, bjaxpr.outvars,
                     dict(zip(bjaxpr.constvars, bconsts)))
     t.bwd = (prog, t_none)
     t.bwd_fn = prog.fn
@@ -215,7 +225,7 @@ class TapeTracer(Tracer):
         self.val = val
         self._aval = aval
         self.node = node
-        self.key = key or (aval.shape, aval.dtype, aval.weak_type, True)
+        self.key = key if key is not None else (aval.shape, aval.dtype, aval.weak_type, True)
 
     @property
     def aval(self):
@@ -248,7 +258,13 @@ class TapeTrace(core.Trace):
                     v = b._value
                     tmpl = _CACHE.get((prim, *a.key, v.shape, v.dtype, b.weak_type, False))
                     if tmpl is not None and tmpl.single:
-                        return self._emit(tmpl, tmpl.fwd.fn(a.val, v), [a.node])
+                        res = tmpl.fwd.fn(a.val, v)
+                        if tmpl.forward_input is not None:
+                            return TapeTracer(self, res[0], tmpl.out_avals[0], a.node, tmpl.out_key)
+                        node = self.n_nodes
+                        self.n_nodes = node + 1
+                        self.tape.append((tmpl, res, [a.node], node))
+                        return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.out_key)
                 elif tb is TapeTracer and b._trace is self:
                     tmpl = _CACHE.get((prim, *a.key, *b.key))
                     if tmpl is not None and tmpl.single:
@@ -263,10 +279,21 @@ class TapeTrace(core.Trace):
             if type(a) is TapeTracer and a._trace is self:
                 tmpl = _CACHE.get((prim, *a.key))
                 if tmpl is not None and tmpl.single:
-                    return self._emit(tmpl, tmpl.fwd.fn(a.val), [a.node])
+                    res = tmpl.fwd.fn(a.val)
+                    if tmpl.forward_input is not None:
+                        return TapeTracer(self, res[0], tmpl.out_avals[0], a.node, tmpl.out_key)
+                    node = self.n_nodes
+                    self.n_nodes = node + 1
+                    self.tape.append((tmpl, res, [a.node], node))
+                    return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.out_key)
         return self._process_general(prim, args, params)
 
     def _emit(self, tmpl, res, nodes):
+        fi = tmpl.forward_input
+        if fi is not None:
+            # the tangent map is the identity on one input (e.g. x + c): the
+            # output shares that input's tape node and needs no tape entry
+            return TapeTracer(self, res[0], tmpl.out_avals[0], nodes[fi], tmpl.out_key)
         node = self.n_nodes
         self.n_nodes = node + 1
         self.tape.append((tmpl, res, nodes, node))
@@ -377,7 +404,7 @@ class TapeLinearizeResult:
                 ct = pop(out_nodes, None)
                 if ct is None:
                     continue
-                outs = tmpl.bwd_fn(*residuals[1:], ct)
+                outs = tmpl.bwd_fn(*residuals, ct)
             else:
                 cts = [pop(n, None) for n in out_nodes]
                 if all(c is None for c in cts):
