@@ -319,21 +319,25 @@ class TapeTrace(core.Trace):
                     weak = dtypes.is_weakly_typed(a)
                 vals.append(v)
                 key += (v.shape, v.dtype, weak, False)
+        cacheable = True
         if params:
+            pk = tuple(params.items())
             try:
-                pk = tuple(params.items())
                 hash(pk)
             except TypeError:
-                pk = repr(sorted(params.items()))
+                cacheable = False  # unhashable params: build the template, don't cache it
             key.append(pk)
         key = tuple(key)
-        tmpl = _CACHE.get(key)
+        tmpl = _CACHE.get(key) if cacheable else None
         if tmpl is None:
             if not nodes:
                 return prim.bind(*[Array(v, w) for v, w in zip(vals, key[3::4])], **params)
             n = len(args)
             avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
-            tmpl = _template(prim, key, avals, params, key[4::4][:n])
+            if cacheable:
+                tmpl = _template(prim, key, avals, params, key[4::4][:n])
+            else:
+                tmpl = _build_template(prim, avals, params, key[4::4][:n])
         res = tmpl.fwd.fn(*vals)
         if tmpl.single:
             return self._emit(tmpl, res, nodes)
