@@ -133,7 +133,14 @@ def _canonical_value(x, dtype=None):
         dt = dtypes.dtype(x)
     else:
         dt = dtypes.canonicalize_dtype(dtype)
+    if type(x) in _PY_SCALARS:
+        # a NumPy scalar, not a 0-d array: NumPy's scalar arithmetic is far
+        # cheaper, and scalars are immutable
+        return np.asarray(x, dtype=dt)[()]
     return np.asarray(x, dtype=dt)
+
+
+_PY_SCALARS = (bool, int, float, complex)
 
 
 class Array:

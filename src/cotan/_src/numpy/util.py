@@ -127,7 +127,7 @@ def _scalar_like(v, x):
         c = np.asarray(v, dt)
         if shape:
             return Array(np.broadcast_to(c, shape), True)
-        c = Array(c, True)
+        c = Array(c[()], True)
         if len(_SCALAR_CONSTS) > 4096:
             _SCALAR_CONSTS.clear()
         _SCALAR_CONSTS[key] = c
