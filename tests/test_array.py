@@ -116,7 +116,7 @@ def test_repr_and_str():
 
 def test_immutable_setitem_message():
     x = jnp.zeros(3)
-    with pytest.raises(TypeError, match=r"immutable.*x = x\.at\[1\]\.set\(y\)"):
+    with pytest.raises(TypeError, match=r"immutable.*x = x\.at\[1\]\.set\(5\.0\)"):
         x[1] = 5.0
 
 

@@ -76,3 +76,22 @@ def test_pullback_on_tracers_uses_spliced_jaxpr():
     np.testing.assert_allclose(float(out), np.cos(2.0) * 2.0 + np.sin(2.0), rtol=1e-6)
     txt = str(cotan.make_jaxpr(pb)(1.0))
     assert "mul" in txt
+
+
+def test_tape_residuals_freed_with_the_pullback():
+    import gc
+    import weakref
+
+    def f(x):
+        for _ in range(200):
+            x = cotan.numpy.sin(x)
+        return cotan.numpy.sum(x)
+
+    y, pb = cotan.vjp(f, cotan.numpy.full((8,), 0.5))
+    tape = pb.res.tape
+    refs = [weakref.ref(r) for entry in tape for r in entry[1] if isinstance(r, np.ndarray)]
+    assert len(refs) >= 200
+    pb(1.0)
+    del pb, tape, y  # (the output value is the last entry's first result)
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0

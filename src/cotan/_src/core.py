@@ -268,10 +268,11 @@ class Array:
         return f"{prefix}{body}{extra})"
 
     def __setitem__(self, idx, value):
+        v = repr(value) if isinstance(value, (bool, int, float, complex)) else "y"
         raise TypeError(
             f"'{type(self).__name__}' object does not support item assignment. "
             "cotan arrays are immutable (as JAX arrays are). Instead of "
-            f"``x[{_fmt_index(idx)}] = y``, use ``x = x.at[{_fmt_index(idx)}].set(y)`` "
+            f"``x[{_fmt_index(idx)}] = {v}``, use ``x = x.at[{_fmt_index(idx)}].set({v})`` "
             "or another .at[] method (add, multiply, divide, power, min, max, get)."
         )
 
