@@ -378,6 +378,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
             for i, a in zip(nums, dargs):
                 full[i] = a
             return fun(*full, **kwargs)
+        partial_fun.__name__ = _fun_name(fun)
 
         p_leaves, p_tree = _flatten_args(diff_args)
         for x in p_leaves:
