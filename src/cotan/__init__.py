@@ -10,7 +10,7 @@ _am.install()
 from cotan._src.api import (block_until_ready, default_backend, device_count,  # noqa: E402,F401
                             device_get, device_put, devices, grad, jit, jvp, linear_transpose,
                             linearize, local_device_count, local_devices, make_jaxpr,
-                            value_and_grad, vjp)
+                            value_and_grad, vjp, vmap, jacfwd, jacrev, jacobian, hessian)
 from cotan._src.config import config  # noqa: E402,F401
 from cotan._src.core import Array  # noqa: E402,F401
 from cotan._src.shape import ShapeDtypeStruct  # noqa: E402,F401

@@ -638,3 +638,265 @@ def block_until_ready(x):
 
 
 _unused = (Partial, weakref)
+
+
+# --------------------------------------------------------------------------
+# vmap
+
+
+def _flatten_axes(what, tree_of_values, axes_spec):
+    """Broadcast the pytree prefix ``axes_spec`` over ``tree_of_values``:
+    one axis (int or None) per leaf of ``tree_of_values``."""
+    from .tree_util import tree_flatten as _tf
+    spec_leaves, spec_tree = _tf(axes_spec, is_leaf=lambda x: x is None)
+    try:
+        subtrees = spec_tree.flatten_up_to(tree_of_values)
+    except (ValueError, TypeError) as e:
+        raise ValueError(
+            f"vmap {what} specification must be a tree prefix of the corresponding value, "
+            f"got specification {axes_spec!r} for value tree {tree_structure(tree_of_values)}."
+            f"\n{e}") from None
+    out = []
+    for ax, sub in zip(spec_leaves, subtrees):
+        if ax is not None and not isinstance(ax, (int, np.integer)):
+            raise TypeError(
+                f"vmap {what} entries must be ints or None, got {ax!r} of type {type(ax).__name__}.")
+        n = len(tree_flatten(sub)[0])
+        out.extend([None if ax is None else int(ax)] * n)
+    return out
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
+    """Vectorize ``fun`` over a new leading (or ``in_axes``) dimension of its
+    arguments: one batched NumPy operation per primitive, no Python loop."""
+    if isinstance(in_axes, list):
+        raise TypeError(
+            "vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+            f"positional arguments passed to the function, but got {in_axes}. Use a tuple.")
+    if not callable(fun):
+        raise TypeError(f"vmap expects a callable as its first argument, got {fun!r}.")
+
+    @functools.wraps(fun)
+    def vmapped(*args, **kwargs):
+        if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+            raise ValueError(
+                "vmap in_axes must be an int, None, or a tuple of entries corresponding to "
+                f"the positional arguments passed to the function, but got len(in_axes)="
+                f"{len(in_axes)}, len(args)={len(args)}.")
+        arg_leaves, arg_tree = _flatten_args(args)
+        axes = _flatten_axes("in_axes", args, in_axes)
+        kw_leaves, kw_tree = _flatten_args(kwargs)
+        leaves = arg_leaves + kw_leaves
+        axes = axes + [0] * len(kw_leaves)
+        sizes = []
+        norm_axes = []
+        for i, (x, ax) in enumerate(zip(leaves, axes)):
+            if ax is None:
+                norm_axes.append(None)
+                continue
+            shape = get_aval(x).shape
+            if not -len(shape) <= ax < len(shape):
+                raise ValueError(
+                    f"vmap was requested to map its argument along axis {ax}, which implies "
+                    f"that its rank should be at least {ax + 1 if ax >= 0 else -ax}, but is "
+                    f"only {len(shape)} (its shape is {shape}).")
+            ax %= len(shape)
+            norm_axes.append(ax)
+            sizes.append((i, ax, shape[ax], get_aval(x).str_short()))
+        size_set = {s for _, _, s, _ in sizes}
+        if len(size_set) > 1:
+            lines = "\n".join(
+                f"  * argument leaf {i} of type {t} had size {s} along axis {ax}"
+                for i, ax, s, t in sizes)
+            raise ValueError(
+                "vmap got inconsistent sizes for array axes to be mapped:\n" + lines)
+        if size_set:
+            size = size_set.pop()
+            if axis_size is not None and axis_size != size:
+                raise ValueError(
+                    f"vmap got axis_size={axis_size} but the mapped arguments have size {size}.")
+        elif axis_size is not None:
+            size = int(axis_size)
+        else:
+            raise ValueError(
+                "vmap must have at least one non-None value in in_axes, or be given "
+                "axis_size= for a function with no batched input.")
+        out_store = []
+        n_args = len(arg_leaves)
+
+        def flat(*xs):
+            a = tree_unflatten(arg_tree, list(xs[:n_args]))
+            k = tree_unflatten(kw_tree, list(xs[n_args:]))
+            out = fun(*a, **k)
+            out_leaves, out_tree = _check_outs(out, fun)
+            out_store.append((out, out_tree))
+            return out_leaves
+
+        def out_dims_fn(n):
+            out, _ = out_store[0]
+            return _flatten_axes("out_axes", out, out_axes)
+
+        from .interpreters import batching
+        outs = batching.batch_flat(flat, leaves, norm_axes, size, axis_name, out_dims_fn)
+        return tree_unflatten(out_store[0][1], outs)
+
+    return vmapped
+
+
+# --------------------------------------------------------------------------
+# Jacobians
+
+
+def _std_basis(leaves):
+    """A batch of one-hot tangents: for each leaf, shape (N,) + leaf.shape,
+    where N is the total size of all leaves."""
+    sizes = [int(np.prod(get_aval(x).shape, dtype=np.int64)) for x in leaves]
+    total = sum(sizes)
+    out = []
+    start = 0
+    for x, n in zip(leaves, sizes):
+        aval = get_aval(x)
+        b = np.zeros((total, n), dtype=aval.dtype)
+        b[np.arange(start, start + n), np.arange(n)] = 1
+        out.append(Array(b.reshape((total,) + aval.shape)))
+        start += n
+    return out, sizes, total
+
+
+def _split_axis(x, sizes, shapes, axis, where):
+    """Split axis ``axis`` of Jacobian block ``x`` into pieces of ``sizes``,
+    reshaped to ``shapes``; ``where`` is 'front' or 'back' for where the
+    reshaped dims go."""
+    import cotan.numpy as jnp
+    pieces = []
+    start = 0
+    aval = get_aval(x)
+    for n, shp in zip(sizes, shapes):
+        idx = [slice(None)] * aval.ndim
+        idx[axis] = slice(start, start + n)
+        p = x[tuple(idx)]
+        if where == "back":
+            p = jnp.reshape(p, aval.shape[:axis] + tuple(shp))
+        else:
+            p = jnp.reshape(p, tuple(shp) + aval.shape[axis + 1:])
+        pieces.append(p)
+        start += n
+    return pieces
+
+
+def _jac_check_inputs(leaves, holomorphic, fname):
+    for x in leaves:
+        dt = get_aval(x).dtype
+        if holomorphic:
+            if dt.kind != "c":
+                raise TypeError(f"{fname} with holomorphic=True requires inputs with complex "
+                                f"dtype, but got {dt.name}.")
+        elif dt.kind not in "fc":
+            raise TypeError(
+                f"{fname} requires real- or complex-valued inputs (input dtype that is a "
+                f"sub-dtype of np.inexact), but got {dt.name}. If you want to use Boolean- or "
+                "integer-valued inputs, use vjp or set allow_int to True.")
+
+
+def _partial_argnums(fun, args, kwargs, argnums):
+    single = isinstance(argnums, (int, np.integer))
+    _, nums = _check_argnums(argnums, len(args), "jacobian")
+    dyn = tuple(args[i] for i in nums)
+
+    def f_partial(*d):
+        full = list(args)
+        for i, a in zip(nums, d):
+            full[i] = a
+        return fun(*full, **kwargs)
+    f_partial.__name__ = _fun_name(fun)
+    return f_partial, (dyn[0] if single else dyn), single
+
+
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The Jacobian of ``fun`` by forward mode: ``vmap`` of ``jvp`` over a
+    standard basis of the inputs.  Output pytree: ``fun``'s output structure
+    with each leaf replaced by the input structure, leaves of shape
+    ``out.shape + in.shape``."""
+
+    @functools.wraps(fun)
+    def jacfun(*args, **kwargs):
+        f_partial, dyn, single = _partial_argnums(fun, args, kwargs, argnums)
+        dyn_tuple = (dyn,) if single else dyn
+        in_leaves, in_tree = _flatten_args(dyn_tuple)
+        _jac_check_inputs(in_leaves, holomorphic, "jacfwd")
+        basis, sizes, total = _std_basis(in_leaves)
+        shapes = [get_aval(x).shape for x in in_leaves]
+
+        def pushfwd(*tangent_leaves):
+            tans = tree_unflatten(in_tree, list(tangent_leaves))
+            res = jvp(f_partial, dyn_tuple, tans, has_aux=has_aux)
+            return res
+
+        if has_aux:
+            y, jac, aux = vmap(pushfwd, out_axes=(None, -1, None))(*basis)
+        else:
+            y, jac = vmap(pushfwd, out_axes=(None, -1))(*basis)
+        out_leaves, out_tree = tree_flatten(jac)
+        blocks = []
+        for o in out_leaves:
+            pieces = _split_axis(o, sizes, shapes, get_aval(o).ndim - 1, "back")
+            t = tree_unflatten(in_tree, pieces)
+            blocks.append(t[0] if single else t)
+        result = tree_unflatten(out_tree, blocks)
+        return (result, aux) if has_aux else result
+
+    return jacfun
+
+
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """The Jacobian of ``fun`` by reverse mode: ``vmap`` of the ``vjp``
+    pullback over a standard basis of the outputs."""
+
+    @functools.wraps(fun)
+    def jacfun(*args, **kwargs):
+        f_partial, dyn, single = _partial_argnums(fun, args, kwargs, argnums)
+        dyn_tuple = (dyn,) if single else dyn
+        in_leaves, in_tree = _flatten_args(dyn_tuple)
+        if not allow_int:
+            _jac_check_inputs(in_leaves, holomorphic, "jacrev")
+        if has_aux:
+            y, pullback, aux = vjp(f_partial, *dyn_tuple, has_aux=True)
+        else:
+            y, pullback = vjp(f_partial, *dyn_tuple)
+        out_leaves, out_tree = tree_flatten(y)
+        for o in out_leaves:
+            dt = get_aval(o).dtype
+            if holomorphic and dt.kind != "c":
+                raise TypeError(f"jacrev with holomorphic=True requires outputs with complex "
+                                f"dtype, but got {dt.name}.")
+            if not holomorphic and dt.kind != "f" and dt.kind != "c":
+                raise TypeError(
+                    f"jacrev requires real-valued outputs (output dtype that is a sub-dtype of "
+                    f"np.floating), but got {dt.name}.")
+        basis, sizes, total = _std_basis(out_leaves)
+        out_shapes = [get_aval(o).shape for o in out_leaves]
+
+        def pullback_flat(*ct_leaves):
+            return pullback(tree_unflatten(out_tree, list(ct_leaves)))
+
+        jac = vmap(pullback_flat)(*basis)      # tuple over dyn args; leaves (M,) + in.shape
+        jac_leaves, _ = tree_flatten(jac)
+        # split the leading M axis by output leaf: per input leaf, a list over outputs
+        per_in = [_split_axis(j, sizes, out_shapes, 0, "front") for j in jac_leaves]
+        blocks = []
+        for k in range(len(out_leaves)):
+            t = tree_unflatten(in_tree, [p[k] for p in per_in])
+            blocks.append(t[0] if single else t)
+        result = tree_unflatten(out_tree, blocks)
+        return (result, aux) if has_aux else result
+
+    return jacfun
+
+
+jacobian = jacrev
+
+
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The Hessian of scalar ``fun``: ``jacfwd(jacrev(fun))``."""
+    return jacfwd(jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic),
+                  argnums, has_aux=has_aux, holomorphic=holomorphic)

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import core, dtypes
 from ..core import Array, Primitive, ShapedArray
+from ..interpreters import batching
 
 _FLOAT = "f"
 _COMPLEX = "c"
@@ -69,20 +70,24 @@ def naryop_abstract(name, kinds, result_dtype=None):
 
 
 def unop(name, impl, kinds=_INEXACT, result_dtype=None):
+    """A unary elementwise primitive (batching rule included: vectorized)."""
     p = Primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(unop_abstract(name, kinds, result_dtype))
     if result_dtype is not None:
         p.weak_type_rule = lambda args, params: False
+    batching.defvectorized(p)
     return p
 
 
 def naryop(name, impl, kinds=_NUM, result_dtype=None):
+    """An n-ary elementwise primitive (batching rule included: broadcasting)."""
     p = Primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(naryop_abstract(name, kinds, result_dtype))
     if result_dtype is not None:
         p.weak_type_rule = lambda args, params: False
+    batching.defbroadcasting(p)
     return p
 
 
