@@ -155,22 +155,165 @@ def bench_mlp_grad():
     return "eager grad, 2-layer MLP 784-512-10, batch 256", res
 
 
-BENCHES = [bench_sin_scalar, bench_grad_chain, bench_mlp_grad, bench_import]
+def bench_jacrev_tanh():
+    import cotan
+    import cotan.numpy as jnp
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((100, 1000)).astype(np.float32) * 0.03
+    x = rng.standard_normal(1000).astype(np.float32)
+
+    def np_jac(W, x):
+        t = np.tanh(W @ x)
+        return (1 - t * t)[:, None] * W
+
+    cW, cx = jnp.asarray(W), jnp.asarray(x)
+    f = lambda x: jnp.tanh(cW @ x)
+    jr = cotan.jacrev(f)
+    res = {"numpy": _best(lambda: np_jac(W, x)), "cotan": _best(lambda: jr(cx))}
+
+    def loop_rows(x):
+        y, pb = cotan.vjp(f, x)
+        eye = np.eye(100, dtype=np.float32)
+        return jnp.stack([pb(cotan.Array(e))[0] for e in eye])
+    res["cotan-loop"] = _best(lambda: loop_rows(cx), repeat=3)
+    ag = _peer("autograd")
+    if ag is not None:
+        import autograd.numpy as anp
+        ja = ag.jacobian(lambda x: anp.tanh(W @ x))
+        res["autograd"] = _best(lambda: ja(x), repeat=3)
+    jax = _peer("jax")
+    if jax is not None:
+        import jax.numpy as jjnp
+        jW = jjnp.asarray(W)
+        jj = jax.jacrev(lambda x: jjnp.tanh(jW @ x))
+        jx = jjnp.asarray(x)
+        res["jax"] = _best(lambda: jj(jx).block_until_ready(), repeat=3)
+    return "jacrev of tanh(W x), W 100x1000 (loop: 100 pullbacks)", res
+
+
+def bench_vmap_pullbacks():
+    import cotan
+    import cotan.numpy as jnp
+    rng = np.random.default_rng(1)
+    W = jnp.asarray(rng.standard_normal(3).astype(np.float32))
+    X = jnp.asarray(rng.standard_normal((4, 3)).astype(np.float32))
+    f = lambda W: 0.5 * (jnp.tanh(jnp.dot(X, W) / 2) + 1)
+    y, pb = cotan.vjp(f, W)
+    U = jnp.asarray(rng.standard_normal((128, 4)).astype(np.float32))
+    Un = np.asarray(U)
+
+    def np_mjp():
+        t = np.tanh(np.asarray(X) @ np.asarray(W) / 2)
+        return (Un * (0.25 * (1 - t * t))) @ np.asarray(X)
+    loop = lambda: jnp.vstack([pb(u) for u in U])
+    vm = cotan.vmap(pb)
+    res = {"numpy": _best(np_mjp), "cotan": _best(lambda: vm(U)), "cotan-loop": _best(loop, repeat=3)}
+    return "128 pullbacks: vmap(pullback) (loop: 128 calls)", res
+
+
+def bench_hvp():
+    import cotan
+    import cotan.numpy as jnp
+    rng = np.random.default_rng(2)
+    X = jnp.asarray(rng.standard_normal((30, 40)).astype(np.float32))
+    V = jnp.asarray(rng.standard_normal((30, 40)).astype(np.float32))
+    f = lambda X: jnp.sum(jnp.tanh(X) ** 2)
+    g = cotan.grad(f)
+    hvp = lambda: cotan.jvp(g, (X,), (V,))[1]
+    Xn, Vn = np.asarray(X), np.asarray(V)
+
+    def np_hvp():
+        t = np.tanh(Xn)
+        s = 1 - t * t
+        return (2 * s * s - 4 * t * t * s) * Vn
+    res = {"numpy": _best(np_hvp), "cotan": _best(hvp), "cotan-grad": _best(lambda: g(X))}
+    return "HVP fwd-over-rev of sum(tanh(X)^2), X 30x40 (grad: one grad)", res
+
+
+def fwd_rev_table(plot=False, ns=(10, 100, 1000, 3000, 10000), budget=5.0):
+    """The seeds' comparison: jacfwd vs jacrev on f: R^n -> R and g: R -> R^n."""
+    import cotan
+    import cotan.numpy as jnp
+
+    def f(x):
+        return jnp.linalg.norm((jnp.exp(x) - x ** 2) / jnp.tan(x))
+
+    def g_of(n):
+        k = jnp.arange(n, dtype=jnp.float32)
+        return lambda t: t ** jnp.sin(t ** k)
+
+    modes = [("f jacfwd", lambda n: (cotan.jacfwd(f), jnp.linspace(0.1, 1.3, n))),
+             ("f jacrev", lambda n: (cotan.jacrev(f), jnp.linspace(0.1, 1.3, n))),
+             ("g jacfwd", lambda n: (cotan.jacfwd(g_of(n)), jnp.float32(0.7))),
+             ("g jacrev", lambda n: (cotan.jacrev(g_of(n)), jnp.float32(0.7)))]
+    table = {}
+    for name, make in modes:
+        skip = False
+        for n in ns:
+            if skip:
+                table[(name, n)] = None
+                continue
+            fn, arg = make(n)
+            t = _best(lambda: fn(arg), number=1, repeat=3)
+            table[(name, n)] = t
+            if t > budget:
+                skip = True
+    print()
+    print("forward vs reverse mode (the seeds' comparison): seconds per Jacobian")
+    print(f"{'n':>8s}" + "".join(f"{m:>12s}" for m, _ in modes))
+    for n in ns:
+        row = "".join(f"{table[(m, n)]:12.5f}" if table[(m, n)] is not None else f"{'(skipped)':>12s}"
+                      for m, _ in modes)
+        print(f"{n:>8d}" + row)
+    if plot:
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            print("(matplotlib is not installed: no plot)")
+            return table
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        for ax, fname in zip(axes, ("f", "g")):
+            for m, _ in modes:
+                if m.startswith(fname):
+                    pts = [(n, table[(m, n)]) for n in ns if table[(m, n)] is not None]
+                    ax.loglog([p[0] for p in pts], [p[1] for p in pts], "o-", label=m)
+            ax.set_xlabel("n")
+            ax.set_ylabel("seconds")
+            ax.set_title({"f": "f: R^n -> R", "g": "g: R -> R^n"}[fname])
+            ax.legend()
+        out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fwd_rev.png")
+        fig.tight_layout()
+        fig.savefig(out, dpi=80)
+        print(f"plot written to {out}")
+    return table
+
+
+BENCHES = [bench_sin_scalar, bench_grad_chain, bench_mlp_grad, bench_jacrev_tanh,
+           bench_vmap_pullbacks, bench_hvp, bench_import]
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    only = [a for a in argv if not a.startswith("--")]
     peers = ["numpy", "cotan", "jax", "autograd", "torch"]
+    extra = ["cotan-loop", "cotan-grad"]
     print(f"{'benchmark':<48s}" + "".join(f"{p:>11s}" for p in peers) + "   ratios to numpy")
     for b in BENCHES:
+        if only and not any(o in b.__name__ for o in only):
+            continue
         name, res = b()
         base = res.get("numpy")
         ratios = " ".join(f"{p}={res[p] / base:.1f}x" for p in peers if p in res and p != "numpy")
         print(f"{name:<48s}" + "".join(f"{_fmt(res.get(p)):>11s}" for p in peers) + "   " + ratios)
         if "cotan" in res:
-            others = [f"{p}/cotan={res[p] / res['cotan']:.1f}" for p in ("jax", "autograd", "torch") if p in res]
+            others = [f"{p}/cotan={res[p] / res['cotan']:.1f}"
+                      for p in ("jax", "autograd", "torch") + tuple(extra) if p in res]
             if others:
                 print(f"{'':<48s}  speedup of cotan: " + ", ".join(others))
+    if not only or "fwd_rev" in only:
+        fwd_rev_table(plot="--plot" in argv)
 
 
 if __name__ == "__main__":

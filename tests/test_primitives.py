@@ -455,10 +455,17 @@ def _uses(closed, prim):
 # coverage
 
 
+# Collectives have no value outside a named vmap, so a table row cannot
+# exercise them; tests/test_collectives.py gives each the same checks
+# (values, vmap nesting, jit, check_grads to second order).
+COLLECTIVES = {"psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
+               "axis_index"}
+
+
 def test_every_primitive_has_a_row():
     reg = registry()
     covered = {r.prim for r in ROWS}
-    missing = sorted(set(reg) - covered - PENDING_ROWS)
+    missing = sorted(set(reg) - covered - PENDING_ROWS - COLLECTIVES)
     assert not missing, (
         f"primitives without a row in tests/test_primitives.py ROWS: {missing}. "
         "Add a row (name, function calling the public wrapper, args with a domain, "
@@ -586,6 +593,213 @@ def test_known_missing_jvp_raises(row, x64):
     tangents = tuple(_tangent(a, rng) for a in args)
     with pytest.raises(NotImplementedError):
         cotan.jvp(row.fun, args, tangents)
+
+
+# --------------------------------------------------------------------------
+# batching (vmap): every primitive has a rule, and every row batches
+
+
+# Primitives whose batching rules are being written by other helpers right
+# now.  A name here may lack an entry in batching.primitive_batchers and its
+# rows are skipped by the vmap checks; remove it when its rule lands
+# (test_pending_batchers_have_not_landed fails until then).  Empty: the rules
+# of lax/indexing.py and lax/parallel.py (collectives) have landed.
+PENDING_BATCHERS = set()
+
+# Primitives that never consult batching.primitive_batchers, so need no rule:
+# axis_index has no operands; its bind returns the named vmap's iota as a
+# batched value directly (lax/parallel.py), or is staged when a jit trace is
+# above that vmap and re-bound the same way when the jaxpr is evaluated.
+NO_BATCHER_NEEDED = {"axis_index"}
+
+
+def _batched_registry():
+    """The registry plus the primitives of cotan._src.random (not under lax)."""
+    from cotan._src import random as crandom
+    found = dict(registry())
+    for v in vars(crandom).values():
+        if isinstance(v, core.Primitive):
+            found[v.name] = v
+    return found
+
+
+def test_every_primitive_has_a_batching_rule():
+    from cotan._src.interpreters import batching
+    missing = sorted(n for n, p in _batched_registry().items()
+                     if p not in batching.primitive_batchers
+                     and n not in PENDING_BATCHERS | NO_BATCHER_NEEDED)
+    assert not missing, (
+        f"primitives without a batching rule (batching.primitive_batchers): {missing}. "
+        "Register one in the primitive's registration block (see "
+        "notes/KERNEL_CONVENTIONS.md, 'Batching rules').")
+
+
+def test_pending_batchers_have_not_landed():
+    from cotan._src.interpreters import batching
+    landed = sorted(n for n, p in _batched_registry().items()
+                    if n in PENDING_BATCHERS and p in batching.primitive_batchers)
+    assert not landed, f"batching rules have landed: remove {landed} from PENDING_BATCHERS"
+
+
+_VMAP_SCALES = (1.0, 1.25, 0.8, 1.5, 0.6, 1.1)
+
+
+def _vmap_draws(row, n):
+    """``n`` independent draws of the row's arguments (its domains); fixed
+    values are reused, floating ones rescaled (which keeps their relations:
+    ties, signs, ratios)."""
+    rng = np.random.default_rng(zlib.crc32(("vmap-" + row.id).encode()))
+    draws = []
+    for i in range(n):
+        args = []
+        for s in row.args:
+            if isinstance(s, A) and s.value is None:
+                args.append(make_arg(s, rng))
+                continue
+            v = make_arg(s, rng)
+            v = np.asarray(v)
+            if v.dtype.kind in "fc":
+                v = (v * _VMAP_SCALES[i]).astype(v.dtype)
+            args.append(v)
+        draws.append(tuple(args))
+    return draws
+
+
+def _leaves(x):
+    return cotan.tree_util.tree_flatten(x)[0]
+
+
+def _stack_out(outs):
+    """Stack a list of per-example outputs (each a pytree) leaf by leaf."""
+    per = [_leaves(o) for o in outs]
+    vals = [np.stack([_np(p[k]) for p in per]) for k in range(len(per[0]))]
+    return vals, [bool(getattr(x, "weak_type", False)) for x in per[0]]
+
+
+def _assert_batched_close(got, want, what):
+    want_vals, want_weak = want
+    got_l = _leaves(got)
+    assert len(got_l) == len(want_vals), what
+    for g, w, weak in zip(got_l, want_vals, want_weak):
+        assert g.dtype == w.dtype, f"{what}: dtype {g.dtype} vs {w.dtype}"
+        assert g.shape == w.shape, f"{what}: shape {g.shape} vs {w.shape}"
+        assert bool(g.weak_type) == weak, f"{what}: weak_type {g.weak_type} vs {weak}"
+        if w.dtype.kind in "fc":
+            tol = 1e-5 if w.dtype.itemsize * (2 if w.dtype.kind == "f" else 1) <= 8 else 1e-12
+            np.testing.assert_allclose(_np(g), w, rtol=tol, atol=tol, err_msg=what)
+        else:
+            np.testing.assert_array_equal(_np(g), w, err_msg=what)
+
+
+def _vmap_configs(nargs):
+    """(name, in_axes) pairs: every argument batched along axis 0; with two or
+    more arguments, each one in turn unbatched (None), and each one alone
+    batched along its last axis; every argument batched along axis -1."""
+    cfgs = [("axes0", (0,) * nargs)]
+    if nargs >= 2:
+        for j in range(nargs):
+            cfgs.append((f"arg{j}-unbatched", tuple(None if k == j else 0 for k in range(nargs))))
+        for j in range(nargs):
+            cfgs.append((f"only-arg{j}-last", tuple(-1 if k == j else None for k in range(nargs))))
+    cfgs.append(("negative", (-1,) * nargs))
+    return cfgs
+
+
+def _check_traced(f, args, eager, what):
+    jitted = cotan.jit(f)(*args)
+    for a, b in zip(_leaves(eager), _leaves(jitted)):
+        assert a.dtype == b.dtype and a.shape == b.shape, f"{what}: jit {b.dtype}{b.shape}"
+        assert bool(a.weak_type) == bool(b.weak_type), f"{what}: jit weak_type"
+        np.testing.assert_array_equal(_np(a), _np(b), err_msg=f"{what}: jit(vmap) vs vmap")
+    closed = cotan.make_jaxpr(f)(*args)
+    core.check_jaxpr(closed.jaxpr)
+
+
+def _skip_if_pending(row):
+    from cotan._src.interpreters import batching
+    prim = registry()[row.prim]
+    if prim not in batching.primitive_batchers and row.prim in PENDING_BATCHERS:
+        pytest.skip(f"batching rule for {row.prim} pending (PENDING_BATCHERS)")
+
+
+@pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
+def test_vmap_vs_loop(row, x64):
+    _skip_if_pending(row)
+    n = len(row.args)
+    draws = _vmap_draws(row, 6)
+    flat = draws[:3]
+    want = _stack_out([row.fun(*a) for a in flat])
+    for name, in_axes in _vmap_configs(n):
+        what = f"{row.id} vmap in_axes={in_axes}"
+        args = []
+        for k, ax in enumerate(in_axes):
+            if ax is None:
+                args.append(flat[0][k])
+            else:
+                args.append(np.stack([d[k] for d in flat], axis=ax))
+        if any(ax is None for ax in in_axes):
+            ref = _stack_out([row.fun(*[flat[0][k] if ax is None else d[k]
+                                        for k, ax in enumerate(in_axes)]) for d in flat])
+        else:
+            ref = want
+        f = cotan.vmap(row.fun, in_axes=in_axes)
+        out = f(*args)
+        _assert_batched_close(out, ref, what)
+        _check_traced(f, args, out, what)
+    # no loop over the batch: the program does not grow with the batch size
+    f = cotan.vmap(row.fun)
+    n3 = len(cotan.make_jaxpr(f)(*[np.stack([d[k] for d in flat]) for k in range(n)]).eqns)
+    n6 = len(cotan.make_jaxpr(f)(*[np.stack([d[k] for d in draws]) for k in range(n)]).eqns)
+    assert n3 == n6, f"{row.id}: vmapped program has {n3} equations for 3 examples, {n6} for 6"
+    # nested: vmap of vmap over two leading axes (2, 3)
+    what = f"{row.id} nested vmap"
+    grid = [draws[:3], draws[3:]]
+    args = [np.stack([np.stack([d[k] for d in line]) for line in grid]) for k in range(n)]
+    per = [[row.fun(*d) for d in line] for line in grid]
+    stacked = [_stack_out(line) for line in per]
+    ref = ([np.stack([s[0][k] for s in stacked]) for k in range(len(stacked[0][0]))],
+           stacked[0][1])
+    f = cotan.vmap(cotan.vmap(row.fun))
+    out = f(*args)
+    _assert_batched_close(out, ref, what)
+    _check_traced(f, args, out, what)
+
+
+VMAP_DIFF_ROWS = [r for r in ROWS if r.diff and not r.jvp_missing and all(
+    np.asarray(make_arg(s, np.random.default_rng(0))).dtype.kind in "fc" for s in r.args)]
+
+
+@pytest.mark.parametrize("row", VMAP_DIFF_ROWS, ids=[r.id for r in VMAP_DIFF_ROWS])
+def test_vmap_of_jvp_and_vjp(row, x64):
+    # batching the JVP and transpose rules (written with lax functions):
+    # vmap over primals and tangents / cotangents against a loop
+    _skip_if_pending(row)
+    n = len(row.args)
+    draws = _vmap_draws(row, 3)
+    rng = np.random.default_rng(5)
+    tans = [tuple(_tangent(a, rng) for a in d) for d in draws]
+
+    def f_jvp(*at):
+        return cotan.jvp(row.fun, at[:n], at[n:])[1]
+
+    args = [np.stack([d[k] for d in draws]) for k in range(n)] + \
+        [np.stack([t[k] for t in tans]) for k in range(n)]
+    want = _stack_out([f_jvp(*d, *t) for d, t in zip(draws, tans)])
+    _assert_batched_close(cotan.vmap(f_jvp)(*args), want, f"{row.id}: vmap(jvp)")
+
+    outs = [row.fun(*d) for d in draws]
+    cts = [cotan.tree_util.tree_map(lambda o: _tangent(o, rng), o) for o in outs]
+
+    def f_vjp(*a_ct):
+        return cotan.vjp(row.fun, *a_ct[:n])[1](a_ct[n])
+
+    ct_batch = cotan.tree_util.tree_map(lambda *c: np.stack([_np(x) for x in c]), *cts)
+    args = [np.stack([d[k] for d in draws]) for k in range(n)] + [ct_batch]
+    want = _stack_out([f_vjp(*d, c) for d, c in zip(draws, cts)])
+    f = cotan.vmap(f_vjp)
+    got = f(*args)
+    _assert_batched_close(got, want, f"{row.id}: vmap(vjp)")
+    core.check_jaxpr(cotan.make_jaxpr(f)(*args).jaxpr)
 
 
 # --------------------------------------------------------------------------

@@ -570,9 +570,12 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
         if hit is None:
             jaxpr, consts, _, out_tree, _ = _trace_flat(fun, sv, sk, da, dk)
             hit = (jaxpr, consts, out_tree)
-            if len(cache) > 256:
-                cache.pop(next(iter(cache)))
-            cache[key] = hit
+            # a program that captured tracers of an enclosing transformation is
+            # only valid inside it: don't keep it past this call
+            if not any(isinstance(c, Tracer) for c in consts):
+                if len(cache) > 256:
+                    cache.pop(next(iter(cache)))
+                cache[key] = hit
         jaxpr, consts, out_tree = hit
         outs = core.eval_jaxpr(jaxpr, consts, *leaves)
         return tree_unflatten(out_tree, outs)

@@ -13,7 +13,7 @@ import numpy as np
 from . import core, dtypes, prng
 from .config import config
 from .core import Array, Primitive, ShapedArray, Tracer
-from .interpreters import ad
+from .interpreters import ad, batching
 
 
 def _prim(name, impl, abstract):
@@ -55,10 +55,20 @@ random_split_p = _prim(
     lambda key, *, shape: prng.split(key, shape),
     lambda key, *, shape: _u32(key.shape[:-1] + shape + (2,)))
 
+def _fold_in_abstract(key, data):
+    # data broadcasts against the key's batch shape (as prng.fold_in does)
+    try:
+        batch = np.broadcast_shapes(key.shape[:-1], data.shape)
+    except ValueError:
+        raise TypeError(f"random_fold_in: data of shape {data.shape} does not broadcast "
+                        f"against keys of shape {key.shape}") from None
+    return _u32(tuple(batch) + (2,))
+
+
 random_fold_in_p = _prim(
     "random_fold_in",
     lambda key, data: prng.fold_in(key, data),
-    lambda key, data: _u32(key.shape))
+    _fold_in_abstract)
 
 random_bits_p = _prim(
     "random_bits",
@@ -75,6 +85,46 @@ random_normal_p = _prim(
     "random_normal",
     lambda key, *, shape, dtype: np.asarray(prng.normal(key, shape, dtype), dtype),
     lambda key, *, shape, dtype: ShapedArray(key.shape[:-1] + shape, dtype))
+
+
+# --- batching: the NumPy prng functions map over leading key dimensions, so a
+# batch of keys is moved to the front and the primitive runs once.
+
+
+def _key_batcher(prim):
+    def rule(vals, dims, **params):
+        (key,), (d,) = vals, dims
+        return prim.bind(batching.moveaxis(key, d, 0), **params), 0
+    batching.primitive_batchers[prim] = rule
+
+
+for _p in (random_split_p, random_bits_p, random_uniform_p, random_normal_p):
+    _key_batcher(_p)
+
+
+def _fold_in_batch(vals, dims):
+    # both batched operands get the batch in front, padded with size-1 axes to
+    # the output batch rank (NumPy broadcasting aligns trailing axes); an
+    # unbatched operand stays as it is and broadcasts
+    from .lax.structural import reshape
+    (key, data), (kd, dd) = vals, dims
+    k_aval, d_aval = core.get_aval(key), core.get_aval(data)
+    kb = k_aval.shape[:-1] if kd is None else tuple(
+        n for i, n in enumerate(k_aval.shape[:-1]) if i != kd)
+    db = d_aval.shape if dd is None else tuple(n for i, n in enumerate(d_aval.shape) if i != dd)
+    rank = max(len(kb), len(db))
+    if kd is not None:
+        key = batching.moveaxis(key, kd, 0)
+        s = core.get_aval(key).shape
+        key = reshape(key, s[:1] + (1,) * (rank - len(kb)) + s[1:])
+    if dd is not None:
+        data = batching.moveaxis(data, dd, 0)
+        s = core.get_aval(data).shape
+        data = reshape(data, s[:1] + (1,) * (rank - len(db)) + s[1:])
+    return random_fold_in_p.bind(key, data), 0
+
+
+batching.primitive_batchers[random_fold_in_p] = _fold_in_batch
 
 
 def PRNGKey(seed):

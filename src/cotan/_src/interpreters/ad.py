@@ -90,6 +90,9 @@ def _add_any_jvp(primals, tangents):
 
 primitive_jvps[add_any_p] = _add_any_jvp
 primitive_transposes[add_any_p] = lambda ct, x, y: [ct, ct]
+# batching.py imports only core (never ad), so this import cannot cycle
+from . import batching as _batching  # noqa: E402
+_batching.defbroadcasting(add_any_p)
 
 
 class UndefinedPrimal:

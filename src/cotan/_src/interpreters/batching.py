@@ -186,15 +186,14 @@ def defbroadcasting(prim, n_leading_unbatched=0):
 
 
 def defreducer(prim, axes_param="axes"):
-    """``prim`` reduces the axes in ``params[axes_param]``: shift them past
-    the batch dimension, which stays in front."""
+    """``prim`` reduces the axes in ``params[axes_param]`` (other params pass
+    through): the axes are renumbered around the batch dimension, which stays
+    where it is (less the reduced axes before it), so no transpose is needed."""
     def rule(vals, dims, **params):
         (x,), (d,) = vals, dims
-        x = moveaxis(x, d, 0)
         axes = params[axes_param]
-        params = dict(params)
-        params[axes_param] = tuple(a + 1 for a in axes)
-        return prim.bind(x, **params), 0
+        params[axes_param] = tuple(a if a < d else a + 1 for a in axes)
+        return prim.bind(x, **params), d - sum(1 for a in axes if a < d)
     primitive_batchers[prim] = rule
 
 

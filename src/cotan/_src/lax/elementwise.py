@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import core, dtypes
 from ..core import Primitive, ShapedArray
-from ..interpreters import ad
+from ..interpreters import ad, batching
 from ..interpreters.ad import Zero, defjvp, defjvp2, deflinear, is_undefined_primal
 
 
@@ -299,6 +299,7 @@ def _abs_jvp(g, ans, x):
 
 
 defjvp2(abs_p, _abs_jvp)
+batching.defvectorized(abs_p)
 
 
 def _integer_pow_impl(x, y):
@@ -658,3 +659,30 @@ def _select_n_transpose(ct, which, *cases):
 
 ad.primitive_jvps[select_n_p] = _select_n_jvp
 ad.primitive_transposes[select_n_p] = _select_n_transpose
+
+
+def _select_n_batch(vals, dims):
+    which, *cases = vals
+    wd, cds = dims[0], dims[1:]
+    w_aval = core.get_aval(which)
+    case_shape = core.get_aval(cases[0]).shape
+    case_ndim = len(case_shape) - (0 if cds[0] is None else 1)
+    if w_aval.ndim - (0 if wd is None else 1) == 0 and case_ndim > 0:
+        # scalar predicate
+        if wd is None:
+            # it stays a scalar: only the cases need a common layout
+            new, out_dim = batching.broadcast_batched(list(cases), list(cds))
+            return select_n_p.bind(which, *new), out_dim
+        # a batch of scalar predicates: one per batch element, spread over
+        # the cases' elements (broadcast_in_dim), cases with the batch in front
+        size = w_aval.shape[0]
+        new = [batching.bdim_at_front(c, d, size) for c, d in zip(cases, cds)]
+        full = core.get_aval(new[0]).shape
+        from .structural import broadcast_in_dim
+        w = broadcast_in_dim(which, full, (0,))
+        return select_n_p.bind(w, *new), 0
+    new, out_dim = batching.broadcast_batched(list(vals), list(dims))
+    return select_n_p.bind(*new), out_dim
+
+
+batching.primitive_batchers[select_n_p] = _select_n_batch

@@ -66,7 +66,7 @@ import numpy as np
 
 from .. import core
 from ..core import Array, Primitive, ShapedArray
-from ..interpreters import ad
+from ..interpreters import ad, batching
 from ..interpreters.ad import Zero, deflinear2, is_undefined_primal
 from . import elementwise as ew
 from . import structural as st
@@ -130,6 +130,9 @@ def _normalize_start(i, n):
             raise TypeError(f"index arguments must be integer scalars, got {aval.str_short()}")
         if aval.dtype.kind == "u":
             return i
+        if n > np.iinfo(aval.dtype).max:  # e.g. an int8 start into a long axis: widen first
+            i = st.convert_element_type(i, np.int32)
+            aval = i.aval
         zero = Array(np.zeros((), aval.dtype), aval.weak_type)
         size = Array(np.asarray(n, aval.dtype), aval.weak_type)
         return ew.select_n(ew.lt(i, zero), i, ew.add(i, size))
@@ -138,7 +141,8 @@ def _normalize_start(i, n):
         if v.shape != () or v.dtype.kind not in "iu":
             raise TypeError(f"index arguments must be integer scalars, got {i.aval.str_short()}")
         if v.dtype.kind == "i" and v < 0:
-            return Array(np.asarray(v + n, v.dtype))
+            w = int(v) + n
+            return Array(np.asarray(w, v.dtype if w <= np.iinfo(v.dtype).max else np.int32))
         return i
     if isinstance(i, (np.ndarray, np.generic)):
         if np.shape(i) != () or i.dtype.kind not in "iu":
@@ -174,6 +178,92 @@ def _validate(prim, args, params):
     prim.abstract_eval(*[core.get_aval(a) for a in args], **params)
 
 
+# --- batching helpers ----------------------------------------------------------------
+#
+# A batch of index operations becomes ONE gather / scatter: the batch dimension
+# is either a plain (non-indexed) dimension of the operand, or, when the
+# indices are batched too, an extra indexed dimension addressed by an iota
+# index column (always in bounds, so clip / fill / drop act exactly as before
+# on the original index columns).
+
+
+def _shifted(axes, d):
+    """Operand ``axes`` after a batch dimension is inserted at ``d``."""
+    return tuple(a if a < d else a + 1 for a in axes)
+
+
+def _index_dtype(dtype, n):
+    """An index dtype that holds ``dtype``'s values and ``n - 1``."""
+    dtype = np.dtype(dtype)
+    if n <= 0 or np.iinfo(dtype).max >= n - 1:
+        return dtype
+    return np.dtype(np.int32 if n - 1 <= np.iinfo(np.int32).max else np.int64)
+
+
+def _iota_column(n, dtype, shape, dim):
+    """An integer array of ``shape`` (last dimension 1) holding ``arange(n)``
+    along dimension ``dim``."""
+    return st.broadcast_in_dim(Array(np.arange(n, dtype=dtype)), shape, (dim,))
+
+
+def _with_iota(indices, bdim, n):
+    """Batched ``indices`` (batch dimension ``bdim`` among the batch dims,
+    index vectors in the last dimension) with a leading index column equal to
+    the batch position."""
+    aval = core.get_aval(indices)
+    dtype = _index_dtype(aval.dtype, n)
+    indices = st.convert_element_type(indices, dtype)
+    iota = _iota_column(n, dtype, aval.shape[:-1] + (1,), bdim)
+    return st.concatenate([iota, indices], aval.ndim - 1)
+
+
+def _indices_bdim(indices, d):
+    """Move the batch dimension ``d`` of batched ``indices`` among the batch
+    dimensions (not after the index-vector dimension).  Returns (indices, d)."""
+    nd = core.get_aval(indices).ndim
+    if d == nd - 1:
+        indices = batching.moveaxis(indices, d, nd - 2)
+        d = nd - 2
+    return indices, d
+
+
+def _clamped_start(s, hi):
+    """Start index ``s`` clamped into ``[0, hi]``, as int32 (exact for every
+    integer dtype: clamp before narrowing, widen before clamping)."""
+    aval = core.get_aval(s)
+    dtype = aval.dtype
+    hi = builtins.max(int(hi), 0)
+    if np.iinfo(dtype).max < hi:
+        s = st.convert_element_type(s, np.int32)
+        aval = core.get_aval(s)
+        dtype = aval.dtype
+    if dtype.kind == "i":
+        s = ew.max(s, _full(aval.shape, 0, dtype))
+    s = ew.min(s, _full(aval.shape, hi, dtype))
+    return st.convert_element_type(s, np.int32)
+
+
+def _zero_start():
+    return Array(np.zeros((), np.int32))
+
+
+def _window_indices(n, starts, sizes, with_batch_iota):
+    """Gather/scatter indices addressing, for each batch position ``b``, the
+    window ``starts[t][b] + arange(sizes[t])`` (a full grid over the window).
+
+    ``starts``: clamped int32 starts, each of shape ``(n,)`` or ``()``.
+    Result shape ``(n,) + sizes + (len(sizes) + with_batch_iota,)``, int32."""
+    grid = (n,) + tuple(sizes) + (1,)
+    cols = []
+    if with_batch_iota:
+        cols.append(_iota_column(n, np.int32, grid, 0))
+    for t, (s, z) in enumerate(zip(starts, sizes)):
+        s_dims = (0,) if core.get_aval(s).ndim == 1 else ()
+        base = st.broadcast_in_dim(s, grid, s_dims)
+        cols.append(ew.add(base, _iota_column(z, np.int32, grid, 1 + t)))
+    return st.concatenate(cols, len(grid) - 1)
+
+
 # --------------------------------------------------------------------------
 # rev
 
@@ -196,6 +286,14 @@ rev_p = Primitive("rev")
 rev_p.def_impl(lambda x, *, dimensions: np.flip(x, dimensions))
 rev_p.def_abstract_eval(_rev_abstract)
 deflinear2(rev_p, lambda ct, x, *, dimensions: [rev(ct, dimensions)])
+
+
+def _rev_batch(vals, dims, *, dimensions):
+    (x,), (d,) = vals, dims
+    return rev_p.bind(x, dimensions=_shifted(dimensions, d)), d
+
+
+batching.primitive_batchers[rev_p] = _rev_batch
 
 
 # --------------------------------------------------------------------------
@@ -260,6 +358,52 @@ def _dynamic_slice_transpose(ct, operand, *starts, slice_sizes):
 
 
 deflinear2(dynamic_slice_p, _dynamic_slice_transpose)
+
+
+def _dynamic_slice_batch(vals, dims, *, slice_sizes):
+    operand, *starts = vals
+    od, *sds = dims
+    n = batching._size_of(vals, dims)
+    shape = list(core.get_aval(operand).shape)
+    if od is not None:
+        del shape[od]
+    # dimensions whose (batched) start matters; a full-size slice starts at 0 anyway
+    J = [j for j, (sd, z) in enumerate(zip(sds, slice_sizes)) if sd is not None and z < shape[j]]
+    if not J:
+        starts = [_zero_start() if sd is not None else s for s, sd in zip(starts, sds)]
+        if od is None:  # the result does not depend on the batch
+            return dynamic_slice_p.bind(operand, *starts, slice_sizes=slice_sizes), None
+        starts.insert(od, _zero_start())
+        sizes = list(slice_sizes)
+        sizes.insert(od, n)
+        return dynamic_slice_p.bind(operand, *starts, slice_sizes=tuple(sizes)), od
+    # 1. the dimensions with unbatched starts: one (batch-wide) dynamic_slice
+    rest = [j for j in range(len(shape)) if j not in J]
+    if any(slice_sizes[j] < shape[j] for j in rest):
+        pre_starts = [_zero_start() if (j in J or sds[j] is not None) else starts[j]
+                      for j in range(len(shape))]
+        pre_sizes = [shape[j] if j in J else slice_sizes[j] for j in range(len(shape))]
+        if od is not None:
+            pre_starts.insert(od, _zero_start())
+            pre_sizes.insert(od, n)
+        operand = dynamic_slice_p.bind(operand, *pre_starts, slice_sizes=tuple(pre_sizes))
+    # 2. the dimensions with batched starts: one gather over the window grid
+    sizes = [slice_sizes[j] for j in J]
+    clamped = [_clamped_start(starts[j], shape[j] - slice_sizes[j]) for j in J]
+    indices = _window_indices(n, clamped, sizes, od is not None)
+    if od is not None:
+        operand = batching.moveaxis(operand, od, 0)
+        axes = (0,) + tuple(1 + j for j in J)
+    else:
+        axes = tuple(J)
+    out = gather_p.bind(operand, indices, axes=axes, mode="clip", fill_value=None)
+    # out: (n,) + window dims of J + the other dims in order -> (n,) + natural order
+    perm = [0] + [1 + J.index(j) if j in J else 1 + len(J) + rest.index(j)
+                  for j in range(len(shape))]
+    return st.transpose(out, perm), 0
+
+
+batching.primitive_batchers[dynamic_slice_p] = _dynamic_slice_batch
 
 
 # --------------------------------------------------------------------------
@@ -335,6 +479,42 @@ def _dus_transpose(ct, operand, update, *starts):
 
 ad.primitive_jvps[dynamic_update_slice_p] = _dus_jvp
 ad.primitive_transposes[dynamic_update_slice_p] = _dus_transpose
+
+
+def _dus_batch(vals, dims):
+    operand, update, *starts = vals
+    od, ud, *sds = dims
+    n = batching._size_of(vals, dims)
+    up_shape = core.get_aval(update).shape
+    if ud is not None:
+        up_shape = up_shape[:ud] + up_shape[ud + 1:]
+    shape = list(core.get_aval(operand).shape)
+    if od is not None:
+        del shape[od]
+    if not any(sd is not None and u < m for sd, u, m in zip(sds, up_shape, shape)):
+        # the starts that matter are unbatched: one dynamic_update_slice
+        starts = [_zero_start() if sd is not None else s for s, sd in zip(starts, sds)]
+        d = od if od is not None else ud
+        if od is None and ud is None:  # only irrelevant starts were batched
+            return dynamic_update_slice_p.bind(operand, update, *starts), None
+        operand = batching.bdim_to(operand, od, d, n)
+        update = batching.bdim_to(update, ud, d, n)
+        starts.insert(d, _zero_start())
+        return dynamic_update_slice_p.bind(operand, update, *starts), d
+    # batched starts: one scatter of the update window, batch position as an index column
+    J = [j for j in range(len(shape)) if up_shape[j] < shape[j]]
+    rest = [j for j in range(len(shape)) if j not in J]
+    clamped = [_clamped_start(starts[j], shape[j] - up_shape[j]) for j in J]
+    indices = _window_indices(n, clamped, [up_shape[j] for j in J], True)
+    operand = batching.bdim_at_front(operand, od, n)
+    update = batching.bdim_at_front(update, ud, n)
+    update = st.transpose(update, [0] + [1 + j for j in J] + [1 + j for j in rest])
+    out = scatter_p.bind(operand, indices, update, axes=(0,) + tuple(1 + j for j in J),
+                         mode="drop", indices_are_sorted=True, unique_indices=True)
+    return out, 0
+
+
+batching.primitive_batchers[dynamic_update_slice_p] = _dus_batch
 
 
 # --- helpers built on them ------------------------------------------------------------
@@ -537,6 +717,28 @@ ad.primitive_jvps[gather_p] = _gather_jvp
 ad.primitive_transposes[gather_p] = _gather_transpose
 
 
+def _gather_batch(vals, dims, *, axes, mode, fill_value):
+    operand, indices = vals
+    od, id_ = dims
+    params = dict(mode=mode, fill_value=fill_value)
+    if id_ is None:
+        # a plain extra (non-indexed) operand dimension, kept where it is
+        nb = core.get_aval(indices).ndim - 1
+        out_dim = nb + builtins.sum(1 for d in range(od) if d not in _shifted(axes, od))
+        return gather_p.bind(operand, indices, axes=_shifted(axes, od), **params), out_dim
+    indices, id_ = _indices_bdim(indices, id_)
+    if od is None:
+        # the batch dimension is one of the index batch dimensions
+        return gather_p.bind(operand, indices, axes=axes, **params), id_
+    n = core.get_aval(operand).shape[od]
+    operand = batching.moveaxis(operand, od, 0)
+    indices = _with_iota(indices, id_, n)
+    return gather_p.bind(operand, indices, axes=(0,) + _shifted(axes, 0), **params), id_
+
+
+batching.primitive_batchers[gather_p] = _gather_batch
+
+
 # --------------------------------------------------------------------------
 # scatter family
 
@@ -614,6 +816,32 @@ scatter_min_p = _make_scatter("scatter-min", "min")
 scatter_max_p = _make_scatter("scatter-max", "max")
 
 
+def _scatter_batch_rule(prim):
+    def rule(vals, dims, *, axes, mode, indices_are_sorted, unique_indices):
+        operand, indices, updates = vals
+        od, id_, ud = dims
+        n = batching._size_of(vals, dims)
+        params = dict(mode=mode, indices_are_sorted=indices_are_sorted,
+                      unique_indices=unique_indices)
+        if id_ is None:
+            # the batch dimension is a plain (non-indexed) operand dimension
+            nb = core.get_aval(indices).ndim - 1
+            if od is None:
+                operand = batching.bdim_at_front(operand, None, n)
+                od = 0
+            new_axes = _shifted(axes, od)
+            t = builtins.sum(1 for d in range(od) if d not in new_axes)
+            updates = batching.bdim_to(updates, ud, nb + t, n)
+            return prim.bind(operand, indices, updates, axes=new_axes, **params), od
+        # batched indices: the batch position becomes a leading index column
+        indices = _with_iota(batching.moveaxis(indices, id_, 0), 0, n)
+        operand = batching.bdim_at_front(operand, od, n)
+        updates = batching.bdim_at_front(updates, ud, n)
+        return prim.bind(operand, indices, updates, axes=(0,) + _shifted(axes, 0),
+                         **params), 0
+    return rule
+
+
 def _scatter_wrapper(prim, doc):
     def f(operand, indices, updates, axes, mode="drop", indices_are_sorted=False,
           unique_indices=False):
@@ -673,6 +901,7 @@ def _scatter_add_transpose(ct, operand, indices, updates, **params):
 
 ad.primitive_jvps[scatter_add_p] = _scatter_add_jvp
 ad.primitive_transposes[scatter_add_p] = _scatter_add_transpose
+batching.primitive_batchers[scatter_add_p] = _scatter_batch_rule(scatter_add_p)
 
 
 # --- scatter (set) ---
@@ -716,6 +945,7 @@ def _scatter_transpose(ct, operand, indices, updates, **params):
 
 ad.primitive_jvps[scatter_p] = _scatter_jvp
 ad.primitive_transposes[scatter_p] = _scatter_transpose
+batching.primitive_batchers[scatter_p] = _scatter_batch_rule(scatter_p)
 
 
 # --- scatter_mul ---
@@ -781,6 +1011,7 @@ def _scatter_mul_transpose(ct, operand, indices, updates, **params):
 
 ad.primitive_jvps[scatter_mul_p] = _scatter_mul_jvp
 ad.primitive_transposes[scatter_mul_p] = _scatter_mul_transpose
+batching.primitive_batchers[scatter_mul_p] = _scatter_batch_rule(scatter_mul_p)
 
 
 # --- scatter_min / scatter_max ---
@@ -817,3 +1048,5 @@ def _scatter_extremal_jvp(prim):
 
 ad.primitive_jvps[scatter_min_p] = _scatter_extremal_jvp(scatter_min_p)
 ad.primitive_jvps[scatter_max_p] = _scatter_extremal_jvp(scatter_max_p)
+batching.primitive_batchers[scatter_min_p] = _scatter_batch_rule(scatter_min_p)
+batching.primitive_batchers[scatter_max_p] = _scatter_batch_rule(scatter_max_p)

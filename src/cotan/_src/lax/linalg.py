@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core import Primitive, ShapedArray
 from .. import dtypes
-from ..interpreters import ad
+from ..interpreters import ad, batching
 from ..interpreters.ad import Zero
 
 
@@ -58,6 +58,23 @@ def _svd_full_jvp(primals, tangents, *, full_matrices):
 ad.primitive_jvps[svd_full_p] = _svd_full_jvp
 
 
+def _svd_bdim(a, d):
+    # NumPy's svd maps over leading dimensions: keep a batch axis that is
+    # already one of them, else move it to the front
+    from .. import core
+    if d < core.get_aval(a).ndim - 2:
+        return a, d
+    return batching.moveaxis(a, d, 0), 0
+
+
+def _svd_full_batch(vals, dims, *, full_matrices):
+    a, d = _svd_bdim(vals[0], dims[0])
+    return svd_full_p.bind(a, full_matrices=full_matrices), [d, d, d]
+
+
+batching.primitive_batchers[svd_full_p] = _svd_full_batch
+
+
 def _svd_values_jvp(primals, tangents):
     (a,), (t,) = primals, tangents
     u, s, vt = svd_full_p.bind(a, full_matrices=False)
@@ -81,6 +98,14 @@ def _svd_values_jvp(primals, tangents):
 
 
 ad.primitive_jvps[svd_values_p] = _svd_values_jvp
+
+
+def _svd_values_batch(vals, dims):
+    a, d = _svd_bdim(vals[0], dims[0])
+    return svd_values_p.bind(a), d
+
+
+batching.primitive_batchers[svd_values_p] = _svd_values_batch
 
 
 def svd(x, *, full_matrices=True, compute_uv=True):

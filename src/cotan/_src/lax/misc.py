@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from ..core import Primitive
-from ..interpreters import ad
+from ..interpreters import ad, batching
 from ..tree_util import tree_map
 
 stop_gradient_p = Primitive("stop_gradient")
 stop_gradient_p.def_impl(lambda x: x)
 stop_gradient_p.def_abstract_eval(lambda x: x)
 ad.defjvp_zero(stop_gradient_p)
+batching.defvectorized(stop_gradient_p)
 
 
 def stop_gradient(x):

@@ -13,6 +13,8 @@ from .indexing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim
                        dynamic_update_index_in_dim, dynamic_update_slice,
                        dynamic_update_slice_in_dim, gather, index_in_dim, rev, scatter,
                        scatter_add, scatter_max, scatter_min, scatter_mul)
+from .parallel import (all_gather, axis_index, axis_size, pmax, pmean, pmin, ppermute,  # noqa: F401
+                       psum, psum_scatter)
 
 import types as _types
 

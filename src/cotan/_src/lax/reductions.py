@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import core
 from ..core import Primitive, ShapedArray
-from ..interpreters import ad
+from ..interpreters import ad, batching
 from ..interpreters.ad import Zero
 from . import elementwise as lx
 from . import structural as st
@@ -217,11 +217,13 @@ reduce_max_p = Primitive("reduce_max")
 reduce_max_p.def_impl(_reduce_chooser_impl(np.maximum, True))
 reduce_max_p.def_abstract_eval(_reduce_abstract_rule("reduce_max", _ANY))
 ad.primitive_jvps[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
+batching.defreducer(reduce_max_p)
 
 reduce_min_p = Primitive("reduce_min")
 reduce_min_p.def_impl(_reduce_chooser_impl(np.minimum, False))
 reduce_min_p.def_abstract_eval(_reduce_abstract_rule("reduce_min", _ANY))
 ad.primitive_jvps[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
+batching.defreducer(reduce_min_p)
 
 
 # --- reduce_prod ------------------------------------------------------------------
@@ -274,6 +276,7 @@ reduce_prod_p = Primitive("reduce_prod")
 reduce_prod_p.def_impl(_reduce_prod_impl)
 reduce_prod_p.def_abstract_eval(_reduce_abstract_rule("reduce_prod", _NUM))
 ad.primitive_jvps[reduce_prod_p] = _reduce_prod_jvp
+batching.defreducer(reduce_prod_p)
 
 
 # --- reduce_and / reduce_or / reduce_xor --------------------------------------------
@@ -291,6 +294,7 @@ def _bitwise_reduction(name, ufunc):
     p.def_impl(_bitwise_reduce_impl(ufunc))
     p.def_abstract_eval(_reduce_abstract_rule(name, _BOOL_INT))
     ad.defjvp_zero(p)
+    batching.defreducer(p)
     return p
 
 
@@ -332,12 +336,14 @@ argmax_p.def_impl(_arg_impl(np.argmax))
 argmax_p.def_abstract_eval(_arg_abstract("argmax"))
 argmax_p.weak_type_rule = lambda args, params: False
 ad.defjvp_zero(argmax_p)
+batching.defreducer(argmax_p)
 
 argmin_p = Primitive("argmin")
 argmin_p.def_impl(_arg_impl(np.argmin))
 argmin_p.def_abstract_eval(_arg_abstract("argmin"))
 argmin_p.weak_type_rule = lambda args, params: False
 ad.defjvp_zero(argmin_p)
+batching.defreducer(argmin_p)
 
 
 # --- associative scan (used by the cumulative JVPs) -------------------------------------
@@ -514,6 +520,14 @@ def _logaddexp_combine(acc, new):
     return out, lx.add(lx.mul(ta, wa), lx.mul(tb, wb))
 
 
+def _cumulative_batcher(prim):
+    # scan each batch element along the same axis, renumbered past the batch
+    def rule(vals, dims, *, axis, reverse):
+        (x,), (d,) = vals, dims
+        return prim.bind(x, axis=axis if axis < d else axis + 1, reverse=reverse), d
+    return rule
+
+
 def _cumsum_transpose(ct, x, *, axis, reverse):
     return [cumsum_p.bind(ct, axis=axis, reverse=not reverse)]
 
@@ -522,24 +536,29 @@ cumsum_p = Primitive("cumsum")
 cumsum_p.def_impl(_cum_impl(_cumsum_acc))
 cumsum_p.def_abstract_eval(_cum_abstract("cumsum", _NUM))
 ad.deflinear2(cumsum_p, _cumsum_transpose)
+batching.primitive_batchers[cumsum_p] = _cumulative_batcher(cumsum_p)
 
 cumprod_p = Primitive("cumprod")
 cumprod_p.def_impl(_cum_impl(_cumprod_acc))
 cumprod_p.def_abstract_eval(_cum_abstract("cumprod", _NUM))
 ad.primitive_jvps[cumprod_p] = _cumulative_jvp(cumprod_p, _mul_combine)
+batching.primitive_batchers[cumprod_p] = _cumulative_batcher(cumprod_p)
 
 cummax_p = Primitive("cummax")
 cummax_p.def_impl(_cum_impl(_cummax_acc))
 cummax_p.def_abstract_eval(_cum_abstract("cummax", _ORDERED))
 ad.primitive_jvps[cummax_p] = _cumulative_jvp(cummax_p, _chooser_combine(lx.max, lx.gt))
+batching.primitive_batchers[cummax_p] = _cumulative_batcher(cummax_p)
 
 cummin_p = Primitive("cummin")
 cummin_p.def_impl(_cum_impl(_cummin_acc))
 cummin_p.def_abstract_eval(_cum_abstract("cummin", _ORDERED))
 ad.primitive_jvps[cummin_p] = _cumulative_jvp(cummin_p, _chooser_combine(lx.min, lx.lt))
+batching.primitive_batchers[cummin_p] = _cumulative_batcher(cummin_p)
 
 cumlogsumexp_p = Primitive("cumlogsumexp")
 cumlogsumexp_p.def_impl(_cum_impl(_cumlogsumexp_acc))
 cumlogsumexp_p.def_abstract_eval(_cum_abstract("cumlogsumexp", "f"))
 ad.primitive_jvps[cumlogsumexp_p] = _cumulative_jvp(cumlogsumexp_p, _logaddexp_combine)
+batching.primitive_batchers[cumlogsumexp_p] = _cumulative_batcher(cumlogsumexp_p)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import core, dtypes
 from ..core import Primitive, ShapedArray
-from ..interpreters import ad
+from ..interpreters import ad, batching
 from ..interpreters.ad import Zero, deflinear2, is_undefined_primal
 
 
@@ -60,6 +60,7 @@ def _convert_transpose(ct, x, *, new_dtype, weak_type):
 
 ad.primitive_jvps[convert_element_type_p] = _convert_jvp
 ad.primitive_transposes[convert_element_type_p] = _convert_transpose
+batching.defvectorized(convert_element_type_p)
 
 
 # --- broadcast_in_dim -----------------------------------------------------------
@@ -121,6 +122,22 @@ def _bid_transpose(ct, x, *, shape, broadcast_dimensions):
 deflinear2(broadcast_in_dim_p, _bid_transpose)
 
 
+def _bid_batch(vals, dims, *, shape, broadcast_dimensions):
+    # the batch dimension becomes an output dimension placed right after the
+    # output dimension of the operand dimension before it (so the
+    # broadcast_dimensions stay increasing): no transpose is needed
+    (x,), (d,) = vals, dims
+    size = core.get_aval(x).shape[d]
+    out_d = broadcast_dimensions[d - 1] + 1 if d > 0 else 0
+    new_shape = shape[:out_d] + (size,) + shape[out_d:]
+    bdims = [b if b < out_d else b + 1 for b in broadcast_dimensions]
+    bdims.insert(d, out_d)
+    return broadcast_in_dim_p.bind(x, shape=new_shape, broadcast_dimensions=tuple(bdims)), out_d
+
+
+batching.primitive_batchers[broadcast_in_dim_p] = _bid_batch
+
+
 # --- reshape ------------------------------------------------------------------
 
 def reshape(x, new_sizes, dimensions=None):
@@ -146,6 +163,17 @@ reshape_p.def_abstract_eval(_reshape_abstract)
 deflinear2(reshape_p, lambda ct, x, *, new_sizes: [reshape(ct, x.aval.shape)])
 
 
+def _reshape_batch(vals, dims, *, new_sizes):
+    # row-major reshape of each batch element = reshape with the batch in front
+    (x,), (d,) = vals, dims
+    x = batching.moveaxis(x, d, 0)
+    size = core.get_aval(x).shape[0]
+    return reshape_p.bind(x, new_sizes=(size,) + tuple(new_sizes)), 0
+
+
+batching.primitive_batchers[reshape_p] = _reshape_batch
+
+
 # --- transpose ------------------------------------------------------------------
 
 def transpose(x, permutation):
@@ -167,6 +195,16 @@ transpose_p.def_impl(lambda x, *, permutation: np.transpose(x, permutation))
 transpose_p.def_abstract_eval(_transpose_abstract)
 deflinear2(transpose_p,
            lambda ct, x, *, permutation: [transpose(ct, tuple(np.argsort(permutation)))])
+
+
+def _transpose_batch(vals, dims, *, permutation):
+    # one transpose that also brings the batch dimension to the front
+    (x,), (d,) = vals, dims
+    perm = (d,) + tuple(p if p < d else p + 1 for p in permutation)
+    return transpose(x, perm), 0
+
+
+batching.primitive_batchers[transpose_p] = _transpose_batch
 
 
 # --- reduce_sum -----------------------------------------------------------------
@@ -202,6 +240,7 @@ def _reduce_sum_transpose(ct, x, *, axes):
 
 
 deflinear2(reduce_sum_p, _reduce_sum_transpose)
+batching.defreducer(reduce_sum_p)
 
 
 def _unused_is_undefined():  # keep import used for rule writers
@@ -254,6 +293,17 @@ def _concat_transpose(ct, *xs, dimension):
 
 
 ad.deflinear(concatenate_p, _concat_transpose)
+
+
+def _concat_batch(vals, dims, *, dimension):
+    # operands need equal shapes off the concatenated axis, so unbatched ones
+    # are broadcast along the batch; the batched ones keep a common batch axis
+    new, out_d = batching.broadcast_batched(list(vals), list(dims))
+    dim = dimension if dimension < out_d else dimension + 1
+    return concatenate_p.bind(*new, dimension=dim), out_d
+
+
+batching.primitive_batchers[concatenate_p] = _concat_batch
 
 
 # --- slice ----------------------------------------------------------------------------
@@ -320,6 +370,19 @@ def const_zero(like):
 
 
 deflinear2(slice_p, _slice_transpose)
+
+
+def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = vals, dims
+    size = core.get_aval(x).shape[d]
+    start = start_indices[:d] + (0,) + start_indices[d:]
+    limit = limit_indices[:d] + (size,) + limit_indices[d:]
+    if strides is not None:
+        strides = strides[:d] + (1,) + strides[d:]
+    return slice_p.bind(x, start_indices=start, limit_indices=limit, strides=strides), d
+
+
+batching.primitive_batchers[slice_p] = _slice_batch
 
 
 # --- pad --------------------------------------------------------------------------------
@@ -418,3 +481,29 @@ def _pad_transpose(ct, x, pv, *, padding_config):
 
 ad.primitive_jvps[pad_p] = _pad_jvp
 ad.primitive_transposes[pad_p] = _pad_transpose
+
+
+def _pad_batch(vals, dims, *, padding_config):
+    (x, pv), (xd, pd) = vals, dims
+    if pd is None:
+        # one padding value: pad the batch dimension by nothing
+        cfg = padding_config[:xd] + ((0, 0, 0),) + padding_config[xd:]
+        return pad_p.bind(x, pv, padding_config=cfg), xd
+    # a padding value per batch element: pad with zeros, then select the
+    # padding value (broadcast along its batch axis) outside the operand
+    size = core.get_aval(pv).shape[pd]
+    x = batching.bdim_at_front(x, xd, size)
+    x_aval = core.get_aval(x)
+    cfg = ((0, 0, 0),) + padding_config
+    padded = pad_p.bind(x, const_zero(x), padding_config=cfg)
+    out_shape = core.get_aval(padded).shape
+    inside = pad_p.bind(core.Array(np.ones(x_aval.shape[1:], np.bool_)),
+                        core.Array(np.zeros((), np.bool_)), padding_config=padding_config)
+    inside = broadcast_in_dim(inside, out_shape, tuple(range(1, len(out_shape))))
+    pv = convert_element_type(pv, x_aval.dtype, x_aval.weak_type)
+    pv_full = broadcast_in_dim(pv, out_shape, (0,))
+    from .elementwise import select_n
+    return select_n(inside, pv_full, padded), 0
+
+
+batching.primitive_batchers[pad_p] = _pad_batch

@@ -282,3 +282,33 @@ def _linspace_traced(start, stop, num, endpoint, retstep, dtype, axis):
     if retstep:
         return out, lx.div(delta, Array(np.asarray(div, dt))) if div > 0 else delta
     return out
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    from . import ufuncs as uf
+    from .util import promote_args_inexact
+    a, b = promote_args_inexact(a, b)
+    both_inf = uf.logical_and(uf.isinf(a), uf.isinf(b))
+    close = uf.less_equal(uf.absolute(uf.subtract(a, b)),
+                          uf.add(atol, uf.multiply(rtol, uf.absolute(b))))
+    out = uf.logical_or(close, uf.logical_and(both_inf, uf.equal(a, b)))
+    if equal_nan:
+        out = uf.logical_or(out, uf.logical_and(uf.isnan(a), uf.isnan(b)))
+    return out
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    from .reductions import all as _all
+    return _all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def array_equal(a1, a2, equal_nan=False):
+    from . import ufuncs as uf
+    from .reductions import all as _all
+    a1, a2 = asarray_arg(a1), asarray_arg(a2)
+    if a1.shape != a2.shape:
+        return Array(np.bool_(False))
+    eq = uf.equal(a1, a2)
+    if equal_nan:
+        eq = uf.logical_or(eq, uf.logical_and(uf.isnan(a1), uf.isnan(a2)))
+    return _all(eq)

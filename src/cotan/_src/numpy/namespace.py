@@ -7,6 +7,7 @@ from .. import dtypes as _dtypes
 from ..core import Array as ndarray  # noqa: F401
 from .creation import (arange, array, asarray, empty, empty_like, eye, full, full_like,  # noqa: F401
                        identity, linspace, ones, ones_like, zeros, zeros_like)
+from .lax_numpy import allclose, array_equal, isclose  # noqa: F401
 from .lax_numpy import (astype, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays,  # noqa: F401
                         broadcast_to, column_stack, concat, concatenate, dstack, expand_dims,
                         hstack, matrix_transpose, moveaxis, ndim, permute_dims, ravel, reshape,
