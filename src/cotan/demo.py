@@ -13,7 +13,12 @@ import cotan as jax
 import cotan.numpy as jnp
 
 
+_FAST = False
+
+
 def _timed(label, fn, repeat=200):
+    if _FAST:
+        repeat = 1
     fn()
     t0 = time.perf_counter()
     for _ in range(repeat):
@@ -23,7 +28,9 @@ def _timed(label, fn, repeat=200):
     return out
 
 
-def main():
+def main(fast=False):
+    global _FAST
+    _FAST = fast
     print("cotan", jax.__version__, "- JAX's transformations on NumPy\n")
 
     print("grad: f(x) = sin(x^2) + 3x^2, f'(2.0) (expect 9.3854)")
@@ -74,6 +81,18 @@ def main():
         return jnp.pi * x
     _, f_vjp = jax.vjp(pw, 4.)
     print("  ", jax.jit(f_vjp)(1.))
+
+    print("\nvmap: per-example gradients and whole Jacobians in one pass")
+    w = jnp.array([0.5, -0.2, 0.1])
+    X = jnp.arange(12.0).reshape(4, 3) / 10
+    loss = lambda w, x: (jnp.dot(x, w) - 1.0) ** 2
+    print("  per-example grads:\n", jax.vmap(jax.grad(loss), in_axes=(None, 0))(w, X))
+    print("  jacfwd(f)(x) =\n", jax.jacfwd(fv)(x))
+    print("  jacrev(f)(x) =\n", jax.jacrev(fv)(x))
+    J, = jax.vmap(pullback)(jnp.eye(3))
+    print("  vmap(pullback)(I) =\n", J)
+    _timed("jacrev(f)(x)", lambda: jax.jacrev(fv)(x))
+    print("  hessian of sum(tanh(x)^2):\n", jax.hessian(lambda v: jnp.sum(jnp.tanh(v) ** 2))(x))
 
     print("\neager dispatch")
     s = jnp.array(1.5, dtype=jnp.float32)

@@ -669,6 +669,27 @@ def _flatten_axes(what, tree_of_values, axes_spec):
     return out
 
 
+def _arg_names(fun, paths, n_positional):
+    """Readable names for flattened arguments: the parameter name where the
+    signature gives one, then the pytree path inside it."""
+    try:
+        params = list(inspect.signature(fun).parameters)
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for i, p in enumerate(paths):
+        if i < n_positional and p.startswith("["):
+            idx = int(p[1:p.index("]")])
+            rest = p[p.index("]") + 1:]
+            base = params[idx] if idx < len(params) else f"args[{idx}]"
+            names.append(base + rest)
+        elif i >= n_positional:
+            names.append(p.lstrip("[").replace("']", "", 1).strip("'") if p else p)
+        else:
+            names.append(p)
+    return names
+
+
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
     """Vectorize ``fun`` over a new leading (or ``in_axes``) dimension of its
     arguments: one batched NumPy operation per primitive, no Python loop."""
@@ -708,8 +729,12 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
             sizes.append((i, ax, shape[ax], get_aval(x).str_short()))
         size_set = {s for _, _, s, _ in sizes}
         if len(size_set) > 1:
+            from .tree_util import keystr, tree_flatten_with_path
+            paths = [keystr(p) for p, _ in tree_flatten_with_path(args)[0]]
+            paths += [keystr(p) for p, _ in tree_flatten_with_path(kwargs)[0]]
+            names = _arg_names(fun, paths, len(arg_leaves))
             lines = "\n".join(
-                f"  * argument leaf {i} of type {t} had size {s} along axis {ax}"
+                f"  * one axis had size {s}: axis {ax} of argument {names[i]} of type {t};"
                 for i, ax, s, t in sizes)
             raise ValueError(
                 "vmap got inconsistent sizes for array axes to be mapped:\n" + lines)
