@@ -15,6 +15,15 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must not be scalars, got shapes {a.shape} and {b.shape}")
     a_vec, b_vec = a.ndim == 1, b.ndim == 1
+    if (a_vec and b.ndim <= 2) or (b_vec and a.ndim <= 2):
+        # matrix-vector products contract directly (no expand_dims/squeeze,
+        # so their transposes and batched forms stay plain matmuls)
+        ka = a.shape[-1]
+        kb = b.shape[0] if b_vec else b.shape[-2]
+        if ka != kb:
+            raise ValueError(f"matmul: contracting dimensions differ: shapes {a.shape} and {b.shape}")
+        return ld.dot_general(a, b, (((a.ndim - 1,), (0 if b_vec else b.ndim - 2,)), ((), ())),
+                              preferred_element_type=preferred_element_type)
     if a_vec:
         a = lnp.expand_dims(a, 0)
     if b_vec:
