@@ -169,15 +169,7 @@ def _jvp_with_aux(flat, primals, tangents, aux_box, trace_box):
     trace = core.push_trace(ad.JVPTrace)
     try:
         ins = [ad.JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
-        outs = flat(*ins)
-        out_p, out_t = [], []
-        for o in outs:
-            if isinstance(o, ad.JVPTracer) and o._trace is trace:
-                out_p.append(o.primal)
-                out_t.append(o.tangent)
-            else:
-                out_p.append(o)
-                out_t.append(Zero.from_value(o))
+        out_p, out_t = ad.split_jvp_outputs(flat(*ins), trace)
         aux_box[0] = tree_map(lambda x: ad.strip_trace(x, trace), aux_box[0])
     finally:
         core.pop_trace(trace)
@@ -370,15 +362,9 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
 
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
-        single, nums = _check_argnums(argnums, len(args), fname)
-        diff_args = tuple(args[i] for i in nums)
-
-        def partial_fun(*dargs):
-            full = list(args)
-            for i, a in zip(nums, dargs):
-                full[i] = a
-            return fun(*full, **kwargs)
-        partial_fun.__name__ = _fun_name(fun)
+        partial_fun, diff_args, single = _partial_argnums(fun, args, kwargs, argnums, fname)
+        if single:
+            diff_args = (diff_args,)
 
         p_leaves, p_tree = _flatten_args(diff_args)
         for x in p_leaves:
@@ -826,9 +812,11 @@ def _jac_check_inputs(leaves, holomorphic, fname):
                 "integer-valued inputs, use vjp or set allow_int to True.")
 
 
-def _partial_argnums(fun, args, kwargs, argnums):
-    single = isinstance(argnums, (int, np.integer))
-    _, nums = _check_argnums(argnums, len(args), "jacobian")
+def _partial_argnums(fun, args, kwargs, argnums, fname="jacobian"):
+    """``fun`` as a function of the positional arguments ``argnums`` only;
+    returns it, those arguments (bare for an int argnums) and whether
+    argnums was an int."""
+    single, nums = _check_argnums(argnums, len(args), fname)
     dyn = tuple(args[i] for i in nums)
 
     def f_partial(*d):

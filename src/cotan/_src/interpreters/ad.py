@@ -274,20 +274,26 @@ class JVPTrace(core.Trace):
         return out if type(tout) is Zero else JVPTracer(self, out, tout)
 
 
+def split_jvp_outputs(outs, trace):
+    """Primals and tangents of ``trace``'s output tracers (other values are
+    constants to it: zero tangents)."""
+    out_p, out_t = [], []
+    for o in outs:
+        if isinstance(o, JVPTracer) and o._trace is trace:
+            out_p.append(o.primal)
+            out_t.append(o.tangent)
+        else:
+            out_p.append(o)
+            out_t.append(Zero.from_value(o))
+    return out_p, out_t
+
+
 def jvp_flat(fun, primals, tangents):
     """Forward mode on flat lists; tangents may be :class:`Zero`."""
     trace = core.push_trace(JVPTrace)
     try:
         ins = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
-        outs = fun(*ins)
-        out_p, out_t = [], []
-        for o in outs:
-            if isinstance(o, JVPTracer) and o._trace is trace:
-                out_p.append(o.primal)
-                out_t.append(o.tangent)
-            else:
-                out_p.append(o)
-                out_t.append(Zero.from_value(o))
+        out_p, out_t = split_jvp_outputs(fun(*ins), trace)
     finally:
         core.pop_trace(trace)
     return out_p, out_t
@@ -345,14 +351,7 @@ def linearize_flat(fun, primals, has_aux=False, use_tape=True):
                 outs, aux = res
             else:
                 outs, aux = res, None
-            out_p, out_t = [], []
-            for o in outs:
-                if isinstance(o, JVPTracer) and o._trace is jt:
-                    out_p.append(o.primal)
-                    out_t.append(o.tangent)
-                else:
-                    out_p.append(o)
-                    out_t.append(Zero.from_value(o))
+            out_p, out_t = split_jvp_outputs(outs, jt)
             if has_aux:
                 from .. import tree_util
                 aux = tree_util.tree_map(lambda x: strip_trace(x, jt), aux)
