@@ -294,6 +294,130 @@ BENCHES = [bench_sin_scalar, bench_grad_chain, bench_mlp_grad, bench_jacrev_tanh
            bench_vmap_pullbacks, bench_hvp, bench_import]
 
 
+# --------------------------------------------------------------------------
+# jit (issue 4).  main() needs a "numpy" entry in every row: the chain rows
+# use the hand-written NumPy gradient of the chain on a float32 scalar.
+
+
+def _np_chain_grad(x):
+    xs = []
+    for _ in range(20):
+        s = np.sin(x)
+        xs.append((x, s))
+        x = x * (s * np.float32(1.01) + np.float32(0.1))
+    g = np.float32(1.0)
+    for x, s in reversed(xs):
+        g = g * ((s * np.float32(1.01) + np.float32(0.1)) + x * np.cos(x) * np.float32(1.01))
+    return g
+
+
+def bench_jit_compile_chain():
+    """Trace + compile time of jit(grad(chain)) (a fresh function each time)."""
+    import time
+    import cotan
+    import cotan.numpy as jnp
+
+    def compile_cotan():
+        g = cotan.jit(cotan.grad(_chain(jnp)))
+        t0 = time.perf_counter()
+        g(jnp.float32(0.5))
+        return time.perf_counter() - t0
+
+    compile_cotan()
+    res = {"numpy": _best(lambda: _np_chain_grad(np.float32(0.5))),
+           "cotan": min(compile_cotan() for _ in range(5))}
+    jax = _peer("jax")
+    if jax is not None:
+        import jax.numpy as jjnp
+
+        def compile_jax():
+            g = jax.jit(jax.grad(_chain(jjnp)))
+            t0 = time.perf_counter()
+            g(jjnp.float32(0.5)).block_until_ready()
+            return time.perf_counter() - t0
+        compile_jax()
+        res["jax"] = min(compile_jax() for _ in range(3))
+    return "jit(grad(chain)) trace+compile", res
+
+
+def bench_jit_call_chain():
+    """Call overhead of the compiled jit(grad(chain)), against eager grad."""
+    import cotan
+    import cotan.numpy as jnp
+    g = cotan.jit(cotan.grad(_chain(jnp)))
+    x = jnp.asarray(np.float32(0.5))   # a cotan Array (jnp.float32(.) gives a NumPy scalar)
+    g(x)
+    res = {"numpy": _best(lambda: _np_chain_grad(np.float32(0.5))), "cotan": _best(lambda: g(x)),
+           "cotan-grad": _best(lambda: cotan.grad(_chain(jnp))(x))}
+    jax = _peer("jax")
+    if jax is not None:
+        import jax.numpy as jjnp
+        gj = jax.jit(jax.grad(_chain(jjnp)))
+        xj = jjnp.float32(0.5)
+        gj(xj).block_until_ready()
+        res["jax"] = _best(lambda: gj(xj).block_until_ready())
+    return "jit(grad(chain)) call", res
+
+
+def bench_jit_mlp():
+    """jit(grad(loss)) for an MLP 784-512-512-10, batch 256, float32, against
+    the same forward and backward pass written by hand in NumPy."""
+    import cotan
+    import cotan.numpy as jnp
+    rng = np.random.default_rng(0)
+    W1 = (rng.standard_normal((784, 512)) * 0.03).astype(np.float32)
+    W2 = (rng.standard_normal((512, 512)) * 0.03).astype(np.float32)
+    W3 = (rng.standard_normal((512, 10)) * 0.03).astype(np.float32)
+    X = rng.standard_normal((256, 784)).astype(np.float32)
+
+    def np_grad(W1, W2, W3, X):
+        h1 = np.tanh(X @ W1)
+        h2 = np.tanh(h1 @ W2)
+        out = h2 @ W3
+        g = np.full(out.shape, 1.0 / out.size, np.float32)
+        gW3 = h2.T @ g
+        g2 = (g @ W3.T) * (1 - h2 * h2)
+        gW2 = h1.T @ g2
+        g1 = (g2 @ W2.T) * (1 - h1 * h1)
+        gW1 = X.T @ g1
+        return gW1, gW2, gW3
+
+    def loss(W1, W2, W3, X, m=jnp):
+        return m.mean(m.tanh(m.tanh(X @ W1) @ W2) @ W3)
+
+    args = [jnp.asarray(a) for a in (W1, W2, W3, X)]
+    jg = cotan.jit(cotan.grad(loss, argnums=(0, 1, 2)))
+    jg(*args)
+    eg = cotan.grad(loss, argnums=(0, 1, 2))
+    res = {"numpy": _best(lambda: np_grad(W1, W2, W3, X)), "cotan": _best(lambda: jg(*args)),
+           "cotan-grad": _best(lambda: eg(*args))}
+    jax = _peer("jax")
+    if jax is not None:
+        import jax.numpy as jjnp
+        gj = jax.jit(jax.grad(lambda a, b, c, x: loss(a, b, c, x, jjnp), argnums=(0, 1, 2)))
+        ja = [jjnp.asarray(a) for a in (W1, W2, W3, X)]
+        jax.block_until_ready(gj(*ja))
+        res["jax"] = _best(lambda: jax.block_until_ready(gj(*ja)))
+    return "jit(grad) MLP 784-512-512-10, batch 256", res
+
+
+def bench_jit_not_slower():
+    """Every eager benchmark function, jitted: jit must not be slower."""
+    import cotan
+    import cotan.numpy as jnp
+    x = jnp.asarray(np.float32(1.5))
+    f = lambda x: jnp.sin(x)  # noqa: E731
+    jf = cotan.jit(f)
+    jf(x)
+    xn = np.float32(1.5)
+    res = {"numpy": _best(lambda: np.sin(xn)), "cotan": _best(lambda: jf(x)),
+           "cotan-loop": _best(lambda: f(x))}
+    return "jit(sin) scalar vs eager (cotan-loop)", res
+
+
+BENCHES += [bench_jit_compile_chain, bench_jit_call_chain, bench_jit_mlp, bench_jit_not_slower]
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     only = [a for a in argv if not a.startswith("--")]

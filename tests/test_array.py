@@ -194,3 +194,9 @@ def test_float0_tangents_for_integer_inputs():
     assert float(g[0]) == 3.0 and g[1].dtype == cotan.float0
     y, t = cotan.jvp(lambda n: n * 2, (jnp.array(3),), (np.zeros((), cotan.float0),))
     assert int(y) == 6 and t.dtype == cotan.float0
+
+
+def test_signed_zero_constants_keep_their_sign():
+    assert str(jnp.array(2.0) * -0.0) == "-0.0"
+    assert str(jnp.array(2.0) * 0.0) == "0.0"
+    assert "-0.0" in str(cotan.make_jaxpr(lambda x: x * -0.0)(1.0))

@@ -411,6 +411,30 @@ ROWS = [
     # --- transformation-only primitives
     Row("stop_gradient", lax.stop_gradient, (R,), diff=False),
     Row("add_any", _bind("add_any"), (R, R)),
+    # --- control flow (lax/control_flow.py; more in tests/test_control_flow.py)
+    Row("cond", lambda x, y: lax.cond(jnp.sum(x) > 0, lambda a, b: jnp.sin(a) * b,
+                                      lambda a, b: a * b * b, x, y),
+        (A(domain="pos"), R), tag="true"),
+    Row("cond", lambda x, y: lax.cond(jnp.sum(x) < 0, lambda a, b: jnp.sin(a) * b,
+                                      lambda a, b: (a * b * b, a)[0], x, y),
+        (A(domain="pos"), R), tag="false"),
+    # switch: the index (argmax, an integer) differs across vmapped examples
+    Row("cond", lambda x: lax.switch(jnp.argmax(x[0]), [jnp.sin, lambda a: a * a, jnp.cos], x),
+        (R,), tag="switch"),
+    Row("scan", lambda c, xs: lax.scan(lambda c, a: (jnp.sin(c) * a + 0.5 * c, c * a), c, xs),
+        (A((3,)), A((4, 3))), tag="carry-ys"),
+    Row("scan", lambda c, xs: lax.scan(lambda c, a: (c * a + 1.0, jnp.cos(c + a)), c, xs,
+                                       reverse=True), (A((3,)), A((4, 3), domain="unit")),
+        tag="reverse"),
+    Row("scan", lambda x: lax.fori_loop(0, 3, lambda i, c: jnp.sin(c) * x + i, x), (R,),
+        tag="fori"),
+    # while_loop cannot be reverse-differentiated (JAX's ValueError, tested in
+    # tests/test_control_flow.py, as is forward mode with float carries): its
+    # row loops on an integer carry under a float-dependent predicate, so its
+    # output is not differentiable and the JVP/VJP are zero.
+    Row("while", lambda x: lax.while_loop(
+        lambda c: c[1] * jnp.sum(jnp.abs(x)) < 4.0, lambda c: (c[0] + 1, c[1] + 0.5),
+        (0, 0.0))[0], (R,), diff=False),
 ]
 
 ROW_IDS = [r.id for r in ROWS]

@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from . import core, dtypes
+from . import core, dtypes, errors
 from .config import config
 from .core import Array, Tracer, get_aval
 from .interpreters import ad
@@ -56,9 +56,13 @@ def _fun_name(fun):
     return getattr(fun, "__name__", None) or type(fun).__name__
 
 
-def _flat_fun(fun, in_tree, out_store, has_aux=False):
-    """Wrap ``fun`` to take flat leaves and return flat leaves."""
+def _flat_fun(fun, in_tree, out_store, has_aux=False, traced_for=None, debug_fun=None,
+              names_fn=None):
+    """Wrap ``fun`` to take flat leaves and return flat leaves (``traced_for``,
+    ``debug_fun``, ``names_fn``: provenance for error messages)."""
     def flat(*leaves):
+        if traced_for is not None:
+            errors.attach_debug_info(traced_for, debug_fun or fun, names_fn)
         args = tree_unflatten(in_tree, leaves)
         res = fun(*args)
         if has_aux:
@@ -370,7 +374,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         for x in p_leaves:
             _check_input_dtype(x, allow_int, holomorphic, "grad")
         out_store = []
-        flat = _flat_fun(partial_fun, p_tree, out_store, has_aux)
+        flat = _flat_fun(partial_fun, p_tree, out_store, has_aux, "grad", fun, lambda: (
+            errors.names_from_trees(fun, p_tree, None, _check_argnums(argnums, len(args), fname)[1])))
         res = ad.linearize_flat(flat, p_leaves, has_aux=has_aux)
         out_tree = out_store[0]
         aval = _check_scalar_output(res.out_primals, out_tree, holomorphic, "grad")
@@ -470,12 +475,13 @@ def _rebuild(static_vals, dyn_args, static_kw, dyn_kwargs):
     return args, kwargs
 
 
-def _trace_flat(fun, static_vals, static_kw, dyn_args, dyn_kwargs):
+def _trace_flat(fun, static_vals, static_kw, dyn_args, dyn_kwargs, traced_for="jit"):
     leaves, in_tree = _flatten_args((dyn_args, dyn_kwargs))
     in_avals = [get_aval(x) for x in leaves]
     out_store = []
 
     def flat(*xs):
+        errors.attach_call_info(traced_for, fun, in_tree, [i for i, _ in static_vals])
         dargs, dkwargs = tree_unflatten(in_tree, xs)
         args, kwargs = _rebuild(static_vals, dargs, static_kw, dkwargs)
         out = fun(*args, **kwargs)
@@ -495,7 +501,7 @@ def make_jaxpr(fun, static_argnums=(), axis_env=None, return_shape=False, abstra
     @functools.wraps(fun)
     def make_jaxpr_f(*args, **kwargs):
         sv, da, sk, dk = _split_static(args, kwargs, tuple(static_argnums), ())
-        jaxpr, consts, in_tree, out_tree, _ = _trace_flat(fun, sv, sk, da, dk)
+        jaxpr, consts, in_tree, out_tree, _ = _trace_flat(fun, sv, sk, da, dk, "make_jaxpr")
         closed = core.ClosedJaxpr(jaxpr, consts)
         if return_shape:
             from .shape import ShapeDtypeStruct
@@ -521,8 +527,9 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
         donate_argnames=(), keep_unused=False, device=None, backend=None, inline=False,
         abstracted_axes=None):
     """Trace ``fun`` once per argument signature (shapes, dtypes, weak types,
-    static values) and run the recorded program.  (The optimising compiler
-    arrives with issue 4; today the jaxpr is interpreted.)"""
+    static values) and run the compiled program (``interpreters/jit.py``):
+    on concrete arrays the optimised jaxpr runs as generated Python; on
+    tracers the call is one ``pjit`` primitive that transformations see."""
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames,
@@ -539,36 +546,8 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
             static_argnames = tuple(params[i] for i in static_argnums if 0 <= i < len(params))
         except (TypeError, ValueError):
             pass
-    cache = {}
-
-    @functools.wraps(fun)
-    def jitted(*args, **kwargs):
-        if config.jax_disable_jit:
-            return fun(*args, **kwargs)
-        sv, da, sk, dk = _split_static(args, kwargs, static_argnums, static_argnames)
-        for i, v in sv:
-            _hashable_static(v, f"at position {i}")
-        for k, v in sk:
-            _hashable_static(v, repr(k))
-        leaves, in_tree = _flatten_args((da, dk))
-        key = (in_tree, tuple(get_aval(x) for x in leaves), sv, sk)
-        hit = cache.get(key)
-        if hit is None:
-            jaxpr, consts, _, out_tree, _ = _trace_flat(fun, sv, sk, da, dk)
-            hit = (jaxpr, consts, out_tree)
-            # a program that captured tracers of an enclosing transformation is
-            # only valid inside it: don't keep it past this call
-            if not any(isinstance(c, Tracer) for c in consts):
-                if len(cache) > 256:
-                    cache.pop(next(iter(cache)))
-                cache[key] = hit
-        jaxpr, consts, out_tree = hit
-        outs = core.eval_jaxpr(jaxpr, consts, *leaves)
-        return tree_unflatten(out_tree, outs)
-
-    jitted._cache = cache
-    jitted.lower = lambda *a, **k: make_jaxpr(fun, static_argnums)(*a, **k)
-    return jitted
+    from .interpreters import jit as _jit
+    return _jit.make_jitted(fun, static_argnums, static_argnames)
 
 
 # --------------------------------------------------------------------------
@@ -739,6 +718,10 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         n_args = len(arg_leaves)
 
         def flat(*xs):
+            errors.attach_debug_info("vmap", fun, lambda: errors.names_from_trees(
+                fun, arg_tree, kw_tree))
+            core._state.stack[-1].debug_batched = [i for i, d in enumerate(norm_axes)
+                                                   if d is not None]
             a = tree_unflatten(arg_tree, list(xs[:n_args]))
             k = tree_unflatten(kw_tree, list(xs[n_args:]))
             out = fun(*a, **k)

@@ -67,6 +67,10 @@ _OPTIONS: dict[str, tuple[Callable[[], Any], Callable[[str, Any], Any]]] = {
         "jax_disable_jit": (lambda: _env_flag("JAX_DISABLE_JIT"), _check_bool),
         "jax_log_compiles": (lambda: _env_flag("JAX_LOG_COMPILES"), _check_bool),
         "jax_debug_nans": (lambda: _env_flag("JAX_DEBUG_NANS"), _check_bool),
+        "jax_traceback_filtering": (
+                lambda: os.environ.get("JAX_TRACEBACK_FILTERING", "auto"),
+                _check_choice("off", "tracebackhide", "remove_frames",
+                              "quiet_remove_frames", "auto")),
         "jax_numpy_rank_promotion": (
                 lambda: os.environ.get("JAX_NUMPY_RANK_PROMOTION", "allow"),
                 _check_choice("allow", "warn", "raise")),

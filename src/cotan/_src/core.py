@@ -23,6 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import dtypes
+from . import errors as _errors
 from .errors import (
     ConcretizationTypeError,
     TracerArrayConversionError,
@@ -374,7 +375,10 @@ class Tracer(Array):
         return v
 
     def __bool__(self):
-        return bool(self._concrete_or_raise("bool", TracerBoolConversionError))
+        v = self.to_concrete_value()
+        if v is None:
+            raise TracerBoolConversionError(_errors.bool_message(self))
+        return bool(v)
 
     def __float__(self):
         return float(self._concrete_or_raise("float", ConcretizationTypeError))
@@ -388,12 +392,7 @@ class Tracer(Array):
     def __index__(self):
         v = self.to_concrete_value()
         if v is None:
-            raise TracerIntegerConversionError(
-                f"The __index__() method was called on traced value {self.aval.str_short()}. "
-                "A traced value cannot be used as a Python integer (a shape, a range, "
-                "a list index). Mark the argument it comes from as static "
-                "(`static_argnums`) or keep it out of the transformed function."
-            )
+            raise TracerIntegerConversionError(_errors.integer_message(self))
         return operator.index(v)
 
     def item(self, *args):
@@ -405,12 +404,7 @@ class Tracer(Array):
     def __array__(self, dtype=None, copy=None):
         v = self.to_concrete_value()
         if v is None:
-            raise TracerArrayConversionError(
-                f"The numpy.ndarray conversion method __array__() was called on traced "
-                f"value {self.aval.str_short()}. NumPy functions cannot be applied to "
-                "values being traced: use the cotan.numpy (jnp) equivalent, or "
-                "cotan.pure_callback for code that must run in NumPy."
-            )
+            raise TracerArrayConversionError(_errors.array_message(self))
         return np.asarray(v, dtype=dtype)
 
     def __reduce__(self):
@@ -446,6 +440,10 @@ class Trace:
     tracer of a lower trace as one of this trace) and ``process_primitive``.
     """
 
+    # provenance for error messages, set by the transformation that pushed
+    # this trace (errors.attach_debug_info); read only when an error is raised
+    debug_info = None
+
     def __init__(self, level):
         self.level = level
         self.active = True
@@ -480,14 +478,7 @@ class Trace:
 
 
 def _escaped_message(tracer):
-    return (
-        f"Encountered an unexpected tracer {tracer.aval.str_short()} from a "
-        f"{type(tracer._trace).__name__} that has already finished. A value "
-        "computed inside a transformed function (grad, jvp, vjp, jit, vmap, ...) "
-        "escaped it, for example by being stored in a global, a closure or an "
-        "object attribute, and is now used outside. Return it from the "
-        "transformed function instead."
-    )
+    return _errors.escaped_message(tracer)
 
 
 @contextmanager
@@ -561,6 +552,9 @@ class Primitive:
     """
 
     multiple_results = False
+    # equations of a primitive with side effects (debug callbacks) survive
+    # dead-code elimination even when no output is used
+    has_side_effects = False
 
     def __init__(self, name, multiple_results=False):
         self.name = name
@@ -847,7 +841,8 @@ def pp_jaxpr(jaxpr, indent=0):
                 "\n" not in i for i in items) else "[\n" + "\n".join(
                 f"{pad}      {i}" for i in items) + f"\n{pad}    ]"
         args = " ".join(name(v) for v in eqn.invars)
-        lines.append(f"{pad}    {outs} = {eqn.primitive.name}{params} {args}".rstrip())
+        lhs = f"{outs} = " if outs else ""
+        lines.append(f"{pad}    {lhs}{eqn.primitive.name}{params} {args}".rstrip())
     outs = ", ".join(name(v) for v in jaxpr.outvars)
     lines.append(f"{pad}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
     return "\n".join(lines)

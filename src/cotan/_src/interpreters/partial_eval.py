@@ -144,7 +144,7 @@ def dce_eqns(eqns, outvars):
     live = {v for v in outvars if type(v) is Var}
     kept = []
     for eqn in reversed(eqns):
-        if any(v in live for v in eqn.outvars):
+        if eqn.primitive.has_side_effects or any(v in live for v in eqn.outvars):
             kept.append(eqn)
             for v in eqn.invars:
                 if type(v) is Var:

@@ -82,7 +82,9 @@ class _Program:
             for j, v in enumerate(eqn.outvars):
                 names[v] = f"v{k}_{j}"
                 outs.append(names[v])
-            if eqn.primitive.multiple_results:
+            if not outs:  # no outputs (a side effect, e.g. debug_callback)
+                lines.append(f"    {call}")
+            elif eqn.primitive.multiple_results:
                 lines.append(f"    {', '.join(outs)}{',' if len(outs) == 1 else ''} = {call}")
             else:
                 lines.append(f"    {outs[0]} = {call}")

@@ -15,6 +15,9 @@ from .indexing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim
                        scatter_add, scatter_max, scatter_min, scatter_mul)
 from .parallel import (all_gather, axis_index, axis_size, pmax, pmean, pmin, ppermute,  # noqa: F401
                        psum, psum_scatter)
+from .control_flow import (associative_scan, cond, fori_loop, map, scan, switch,  # noqa: F401
+                           while_loop)
+from .elementwise import select_n  # noqa: F401
 
 import types as _types
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from .. import core, dtypes
 from ..core import Array, Tracer
-from ..errors import ConcretizationTypeError, NonConcreteBooleanIndexError
+from ..errors import ConcretizationTypeError, NonConcreteBooleanIndexError, tracer_context
 from ..lax import elementwise as lx
 from ..lax import indexing as li
 from ..lax import structural as st
@@ -202,13 +202,8 @@ def _concrete_mask(a):
         return np.asarray(a._value)
     c = a.to_concrete_value()
     if c is None:
-        raise NonConcreteBooleanIndexError(
-            f"Array boolean indices must be concrete; got {a.aval.str_short()} (a traced value). "
-            "The shape of x[mask] depends on the values in mask, which are unknown while "
-            "tracing (jit, make_jaxpr, vmap, ...). Use jnp.where(mask, x, other) to keep the "
-            "shape static (e.g. jnp.sum(jnp.where(mask, x, 0)) instead of jnp.sum(x[mask])), "
-            "or get a fixed number of indices with jnp.nonzero(mask, size=N) / "
-            "jnp.where(mask, size=N, fill_value=...).")
+        from ..errors import nonconcrete_boolean_index_message
+        raise NonConcreteBooleanIndexError(nonconcrete_boolean_index_message(a))
     return np.asarray(c)
 
 
@@ -996,7 +991,7 @@ def nonzero(a, *, size=None, fill_value=None):
             f"{a.aval.str_short()}. The size argument of jnp.nonzero must be statically "
             "specified to use jnp.nonzero (or jnp.where with one argument, jnp.argwhere, "
             "jnp.flatnonzero) within transformations: pass size=N (and fill_value=...), or "
-            "use the three-argument jnp.where(condition, x, y).")
+            "use the three-argument jnp.where(condition, x, y)." + tracer_context(a))
     fills = _fills(fill_value, nd)
     n = int(np.prod(shape, dtype=np.int64))
     flat = st.reshape(a, (n,))

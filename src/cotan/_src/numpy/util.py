@@ -118,7 +118,8 @@ def _scalar_like(v, x):
     shape = x.shape
     t = type(v)
     if not shape:
-        key = (t, v, dt)
+        # (-0.0 == 0.0 and they hash alike: keep the sign of zero in the key)
+        key = (t, v, dt, str(v) if v == 0 else None)
         c = _SCALAR_CONSTS.get(key)
         if c is not None:
             return c
