@@ -54,9 +54,21 @@ def _dot_abstract(lhs, rhs, *, dimension_numbers, preferred_element_type):
     return ShapedArray(shape, dt, lhs.weak_type and rhs.weak_type)
 
 
+def _blas_ready(x):
+    """``x`` as an array BLAS can use directly: broadcast views (zero
+    strides) and other odd layouts would send NumPy's matmul to its slow
+    non-BLAS loop, so they are copied first."""
+    x = np.asarray(x)
+    if x.ndim >= 2 and not (x.flags.c_contiguous or x.flags.f_contiguous):
+        st = x.strides
+        if 0 in st or x.ndim > 2 or min(abs(s) for s in st) != x.itemsize:
+            return np.ascontiguousarray(x)
+    return x
+
+
 def _dot_impl(lhs, rhs, *, dimension_numbers, preferred_element_type):
     (lc, rc), (lb, rb) = dimension_numbers
-    lhs, rhs = np.asarray(lhs), np.asarray(rhs)
+    lhs, rhs = _blas_ready(lhs), _blas_ready(rhs)
     out_dt = lhs.dtype if preferred_element_type is None else preferred_element_type
     if not lb:
         if lhs.ndim == 2 and rhs.ndim == 2 and lc == (1,) and rc == (0,):
