@@ -284,9 +284,16 @@ _EFFECT_NAMES = frozenset({"debug_callback", "debug_print", "breakpoint", "callb
                            "io_callback", "pure_callback", "print"})
 
 
+_EFFECTFUL = {}
+
+
 def _effectful(prim):
-    return (getattr(prim, "has_side_effects", False) or getattr(prim, "effectful", False)
+    r = _EFFECTFUL.get(prim)
+    if r is None:
+        r = _EFFECTFUL[prim] = bool(
+            getattr(prim, "has_side_effects", False) or getattr(prim, "effectful", False)
             or prim.name in _EFFECT_NAMES)
+    return r
 
 
 def _context_dependent(prim):
@@ -313,10 +320,15 @@ def dce(prog):
     """Drop equations whose outputs are not used (effectful ones stay)."""
     live = {v for v in prog.outvars if type(v) is Var}
     kept = []
+    eff = _EFFECTFUL
     for e in reversed(prog.eqns):
-        if _effectful(e.primitive) or any(v in live for v in e.outvars):
+        outs = e.outvars
+        if (len(outs) == 1 and outs[0] in live) or any(v in live for v in outs) or \
+                (eff[e.primitive] if e.primitive in eff else _effectful(e.primitive)):
             kept.append(e)
-            live.update(v for v in e.invars if type(v) is Var)
+            for v in e.invars:
+                if type(v) is Var:
+                    live.add(v)
     kept.reverse()
     consts = {v: c for v, c in prog.consts.items() if v in live}
     return _Prog(prog.invars, prog.outvars, kept, consts)
@@ -367,6 +379,12 @@ def _const_value(v, consts):
 
 
 def _is_const(v, consts, value):
+    if type(v) is Literal:
+        val = v.val._value if type(v.val) is Array else v.val
+        if type(val) is not np.ndarray and np.ndim(val) == 0:
+            return bool(val == value)
+    elif v not in consts:
+        return False
     c = _const_value(v, consts)
     if c is None:
         return False
