@@ -534,6 +534,9 @@ class Executable:
         return str(self.prog.to_jaxpr())
 
 
+_FREE_MIN_SIZE = 4096
+
+
 def _codegen(prog):
     glb = {}
     names = {}
@@ -554,9 +557,26 @@ def _codegen(prog):
             return glob(_lit_value(v), "k")
         return names[v]
 
+    # free large intermediates right after their last use (as an expression
+    # written by hand would), so that NumPy reuses warm memory instead of
+    # faulting in fresh pages for every temporary
+    last_use = {}
+    outset = {v for v in prog.outvars if type(v) is Var}
+    for k, e in enumerate(prog.eqns):
+        for v in e.invars:
+            if type(v) is Var and v not in prog.consts and v not in outset \
+                    and v.aval.size >= _FREE_MIN_SIZE:
+                last_use[v] = k
+    dead_after = {}
+    for v, k in last_use.items():
+        dead_after.setdefault(k, []).append(v)
+
     fnames = {}
     lines = [f"def prog({', '.join(names[v] for v in prog.invars)}):"]
     for k, e in enumerate(prog.eqns):
+        dead = dead_after.get(k - 1)
+        if dead:
+            lines.append(f"    del {', '.join(names[v] for v in dead)}")
         prim = e.primitive
         fn = fnames.get(prim)
         if fn is None:
