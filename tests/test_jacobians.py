@@ -102,18 +102,7 @@ def test_jacobian_errors():
 
 # --- the seeds' programs ------------------------------------------------------
 
-def _sigmoid(x):
-    return 0.5 * (jnp.tanh(x / 2) + 1)
-
-
-def _predict(W, b, inputs):
-    return _sigmoid(jnp.dot(inputs, W) + b)
-
-
-_inputs = jnp.array([[0.52, 1.12, 0.77],
-                     [0.88, -1.08, 0.15],
-                     [0.52, 0.06, -1.30],
-                     [0.74, -2.49, 1.39]])
+from test_seeds import _inputs, _predict  # the seeds' toy model  # noqa: E402
 
 
 def _model():

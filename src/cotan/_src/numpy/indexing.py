@@ -757,27 +757,28 @@ class _IndexUpdateRef:
         return self._update("max", values, indices_are_sorted, unique_indices, mode,
                             wrap_negative_indices)
 
-    def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
-               out_sharding=None, wrap_negative_indices=True):
+    def _combine(self, values, op, indices_are_sorted, unique_indices, mode,
+                 wrap_negative_indices):
+        # JAX's formulas: x / ones.at[idx].multiply(y), x ** ones.at[idx].multiply(y)
         from .creation import ones_like
-        from .ufuncs import true_divide
         x = asarray_arg(self.array)
-        denom = _scatter_update(ones_like(x), self.index, values, "mul", mode=mode,
+        other = _scatter_update(ones_like(x), self.index, values, "mul", mode=mode,
                                 indices_are_sorted=indices_are_sorted,
                                 unique_indices=unique_indices,
                                 wrap_negative=wrap_negative_indices)
-        return true_divide(x, denom)
+        return op(x, other)
+
+    def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
+               out_sharding=None, wrap_negative_indices=True):
+        from .ufuncs import true_divide
+        return self._combine(values, true_divide, indices_are_sorted, unique_indices, mode,
+                             wrap_negative_indices)
 
     def power(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
               out_sharding=None, wrap_negative_indices=True):
-        from .creation import ones_like
         from .ufuncs import power
-        x = asarray_arg(self.array)
-        expo = _scatter_update(ones_like(x), self.index, values, "mul", mode=mode,
-                               indices_are_sorted=indices_are_sorted,
-                               unique_indices=unique_indices,
-                               wrap_negative=wrap_negative_indices)
-        return power(x, expo)
+        return self._combine(values, power, indices_are_sorted, unique_indices, mode,
+                             wrap_negative_indices)
 
     def apply(self, func, *, indices_are_sorted=False, unique_indices=False, mode=None,
               out_sharding=None, wrap_negative_indices=True):
