@@ -307,3 +307,14 @@ def test_carry_mismatch_errors():
         lax.while_loop(lambda c: c < 3, lambda c: (c, c), 0)
     with pytest.raises(TypeError, match="cond_fun must return a boolean scalar"):
         lax.while_loop(lambda c: c, lambda c: c + 1, 0)
+
+
+def test_linearize_of_while_loop_works_and_grad_errors():
+    import cotan as jax
+    from cotan import lax
+    f = lambda x: lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * 1.5), (0, x))[1]
+    y, f_jvp = jax.linearize(f, 2.0)
+    assert abs(float(y) - 2.0 * 1.5 ** 5) < 1e-5
+    assert abs(float(f_jvp(1.0)) - 1.5 ** 5) < 1e-5
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work"):
+        jax.grad(f)(2.0)

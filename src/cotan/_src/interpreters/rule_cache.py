@@ -98,7 +98,7 @@ class _Program:
 class _Template:
     __slots__ = ("fwd", "n_res", "n_primal_out", "out_avals", "tangent_out", "lin_jaxpr",
                  "lin_consts", "bwd", "nz_in", "ct_avals", "multiple_results", "single",
-                 "out_key", "bwd_fn", "bwd_all", "forward_input")
+                 "out_key", "bwd_fn", "bwd_all", "forward_input", "residuals")
 
 
 def _build_template(prim, in_avals, params, nz):
@@ -180,10 +180,20 @@ def _build_template(prim, in_avals, params, nz):
     a0 = t.out_avals[0] if t.out_avals else None
     t.out_key = (a0.shape, a0.dtype, a0.weak_type, True) if a0 is not None else None
     t.ct_avals = [a.to_tangent_aval() for a, p in zip(t.out_avals, t_present) if p]
-    # transpose the linear part once, symbolically
+    # the transpose is built on first use (so linearize alone never needs
+    # transpose rules: e.g. linearize of a while_loop works, its grad errors)
+    t.residuals = residuals
+    t.bwd = None
+    t.bwd_fn = None
+    t.bwd_all = False
+    return t
+
+
+def _build_backward(t):
+    """Transpose ``t``'s linear part once, symbolically, and compile it."""
     st = core.push_trace(pe.StagingTrace)
     try:
-        r_tr = [st.new_arg(v.aval) for v in residuals]
+        r_tr = [st.new_arg(v.aval) for v in t.residuals]
         c_tr = [st.new_arg(a) for a in t.ct_avals]
         cts_in = ad.backward_pass(t.lin_jaxpr, r_tr + t.lin_consts, c_tr)
         bjaxpr, bconsts = st.to_jaxpr(r_tr + c_tr, [
@@ -197,9 +207,8 @@ def _build_template(prim, in_avals, params, nz):
     prog = _Program(bjaxpr.eqns, in_vars, bjaxpr.outvars,
                     dict(zip(bjaxpr.constvars, bconsts)))
     t.bwd = (prog, t_none)
-    t.bwd_fn = prog.fn
     t.bwd_all = not any(t_none)
-    return t
+    t.bwd_fn = prog.fn
 
 
 def _template(prim, key, in_avals, params, nz):
@@ -406,6 +415,8 @@ class TapeLinearizeResult:
         get = env.get
         for i in range(len(tape) - 1, -1, -1):
             tmpl, residuals, in_nodes, out_nodes = tape[i]
+            if tmpl.bwd_fn is None:
+                _build_backward(tmpl)
             if tmpl.single:
                 ct = pop(out_nodes, None)
                 if ct is None:
