@@ -318,3 +318,13 @@ def test_linearize_of_while_loop_works_and_grad_errors():
     assert abs(float(f_jvp(1.0)) - 1.5 ** 5) < 1e-5
     with pytest.raises(ValueError, match="Reverse-mode differentiation does not work"):
         jax.grad(f)(2.0)
+
+
+def test_associative_scan_reverse_argument_order_matches_jax():
+    import cotan.numpy as jnp
+    from cotan import lax
+    fn = lambda a, b: a * 10 + b  # not associative: exposes the argument order
+    np.testing.assert_array_equal(np.asarray(lax.associative_scan(fn, jnp.arange(1., 5.), reverse=True)),
+                                  [451., 432., 43., 4.])
+    np.testing.assert_array_equal(np.asarray(lax.associative_scan(fn, jnp.arange(1., 5.))),
+                                  [1., 12., 123., 154.])

@@ -912,8 +912,7 @@ def associative_scan(fn, elems, reverse=False, axis=0):
         leaves = [rev(x, (axis,)) for x in leaves]
 
     def combine(a, b):
-        if reverse:
-            a, b = b, a
+        # (reverse=True scans the flipped elements with fn unchanged, as JAX does)
         out = fn(tree_unflatten(tree, a), tree_unflatten(tree, b))
         ol, ot = tree_flatten(out)
         if ot != tree:
