@@ -200,3 +200,12 @@ def test_signed_zero_constants_keep_their_sign():
     assert str(jnp.array(2.0) * -0.0) == "-0.0"
     assert str(jnp.array(2.0) * 0.0) == "0.0"
     assert "-0.0" in str(cotan.make_jaxpr(lambda x: x * -0.0)(1.0))
+
+
+def test_import_does_not_load_scipy():
+    # scipy.special alone costs ~150 ms to import; cotan loads SciPy lazily
+    import subprocess
+    import sys
+    code = "import sys, cotan, cotan.numpy; print(any(m.startswith('scipy') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -61,7 +61,7 @@ def registry():
 # (and add a row) when the primitive lands.
 PENDING_ROWS = {
     # lax/reductions.py, names not (yet) defined there -- row pending
-    "sort", "top_k", "reduce_precision",
+    "reduce_precision",
 }
 
 
@@ -98,7 +98,15 @@ _DOMAINS = {
     # complex domains: real part positive keeps away from branch cuts
     "creal": lambda rng, shape: rng.standard_normal(shape) + 1j * rng.standard_normal(shape),
     "cpos": lambda rng, shape: rng.uniform(0.5, 2.0, shape) + 1j * rng.uniform(-1.0, 1.0, shape),
+    # square matrices (..., n, n): symmetric positive definite / well conditioned
+    "spd": lambda rng, shape: _spd(rng, shape),
+    "wellcond": lambda rng, shape: rng.standard_normal(shape) + 3.0 * np.eye(shape[-1]),
 }
+
+
+def _spd(rng, shape):
+    x = rng.standard_normal(shape)
+    return x @ np.swapaxes(x, -1, -2) + shape[-1] * np.eye(shape[-1])
 
 
 def make_arg(spec, rng):
@@ -401,13 +409,37 @@ ROWS = [
         (A((3, 2), value=[[0.5, -1.0], [2.0, 0.1], [-0.3, 0.9]]),
          A((3, 1), I32, value=[[2], [0], [2]]),
          A((3, 2), value=[[0.2, 1.7], [-1.1, 0.6], [-0.8, -0.2]]))),
-    # --- linear algebra (lax/linalg.py)
-    # order 1: the second derivative needs svd's JVP, which is not implemented yet
-    Row("svd_values", lambda x: lax.svd(x, compute_uv=False), (A((3, 2)),), order=1),
-    Row("svd_values", lambda x: lax.svd(x, compute_uv=False), (A((2, 3, 3)),), order=1,
-        tag="batched"),
-    Row("svd", lambda x: lax.svd(x, full_matrices=False), (A((3, 2)),), diff=False,
-        jvp_missing=True),
+    # --- linear algebra (lax/linalg.py; more in tests/test_linalg.py)
+    Row("svd_values", lambda x: lax.svd(x, compute_uv=False), (A((3, 2)),)),
+    Row("svd_values", lambda x: lax.svd(x, compute_uv=False), (A((2, 3, 3)),), tag="batched"),
+    Row("svd", lambda x: lax.linalg.svd(x, full_matrices=False), (A((3, 2)),), tag="tall"),
+    Row("svd", lambda x: lax.linalg.svd(x, full_matrices=False), (A((2, 3)),), tag="wide"),
+    Row("svd", lambda x: lax.linalg.svd(x), (A((3, 3)),), tag="square-full"),
+    Row("cholesky", lax.linalg.cholesky, (A((3, 3), domain="spd"),)),
+    Row("cholesky", lax.linalg.cholesky, (A((2, 3, 3), domain="spd"),), tag="batched"),
+    Row("triangular_solve", lambda a, b: lax.linalg.triangular_solve(
+        a, b, left_side=True, lower=True), (A((3, 3), domain="wellcond"), A((3, 2)))),
+    Row("triangular_solve", lambda a, b: lax.linalg.triangular_solve(
+        a, b, left_side=False, lower=False, transpose_a=True),
+        (A((3, 3), domain="wellcond"), A((2, 3))), tag="right-upper-T"),
+    Row("triangular_solve", lambda a, b: lax.linalg.triangular_solve(
+        a, b, left_side=True, lower=False, unit_diagonal=True),
+        (A((3, 3), domain="wellcond"), A((3, 2))), tag="unit"),
+    Row("triangular_solve", lambda a, b: lax.linalg.triangular_solve(
+        a, b, left_side=True, lower=True, transpose_a=True, conjugate_a=True),
+        (A((3, 3), C128, domain="cpos"), A((3, 2), C128, domain="creal")), tag="complex-H"),
+    Row("lu", lambda x: lax.linalg.lu(x)[0], (A((3, 3)),)),
+    Row("lu", lambda x: lax.linalg.lu(x)[0], (A((3, 4)),), tag="wide"),
+    Row("lu", lambda x: lax.linalg.lu(x)[0], (A((4, 2)),), tag="tall"),
+    Row("qr", lambda x: lax.linalg.qr(x, full_matrices=False), (A((3, 2)),)),
+    Row("qr", lambda x: lax.linalg.qr(x), (A((3, 3)),), tag="square"),
+    Row("eigh", lax.linalg.eigh, (A((3, 3)),)),
+    Row("eigh", lax.linalg.eigh, (A((2, 3, 3)),), tag="batched"),
+    # only the eigenvalues of eig are differentiable, once (as in JAX)
+    Row("eig", lambda x: lax.linalg.eig(x, compute_right_eigenvectors=False)[0],
+        (A((3, 3)),), order=1),
+    Row("eig", lambda x: lax.linalg.eig(x), (A((3, 3)),), diff=False, jvp_missing=True,
+        tag="vectors"),
     # --- transformation-only primitives
     Row("stop_gradient", lax.stop_gradient, (R,), diff=False),
     Row("add_any", _bind("add_any"), (R, R)),
@@ -435,6 +467,53 @@ ROWS = [
     Row("while", lambda x: lax.while_loop(
         lambda c: c[1] * jnp.sum(jnp.abs(x)) < 4.0, lambda c: (c[0] + 1, c[1] + 0.5),
         (0, 0.0))[0], (R,), diff=False),
+    # fft (lax/fft.py)
+    Row("fft", lambda x: lax.fft(x, "FFT", (3,)), (A((2, 3), C128, "creal"),), tag="fft"),
+    Row("fft", lambda x: lax.fft(x, "IFFT", (2, 3)), (A((2, 2, 3), C128, "creal"),), tag="ifft2"),
+    Row("fft", lambda x: lax.fft(x, "RFFT", (4,)), (A((2, 4)),), tag="rfft-even"),
+    Row("fft", lambda x: lax.fft(x, "RFFT", (2, 5)), (A((2, 5)),), tag="rfft2-odd"),
+    Row("fft", lambda x: lax.fft(x, "IRFFT", (4,)), (A((2, 3), C128, "creal"),), tag="irfft-even"),
+    Row("fft", lambda x: lax.fft(x, "IRFFT", (5,)), (A((2, 3), C128, "creal"),), tag="irfft-odd"),
+    # sorting (lax/sorting.py)
+    Row("sort", lambda x: lax.sort(x), (A((3, 4)),)),
+    Row("sort", lambda x: lax.sort(x, 0), (A((4, 3)),), tag="dim0"),
+    Row("sort", lambda x, y: lax.sort((x, y), 0, num_keys=1), (A((4, 3)), A((4, 3))),
+        tag="key-val"),
+    Row("sort", lambda x, y: lax.sort((x, y), 1, num_keys=2), (A((2, 4)), A((2, 4))),
+        tag="two-keys"),
+    Row("sort", lambda x: lax.argsort(x, 1), (A((3, 4)),), diff=False, tag="argsort"),
+    Row("top_k", lambda x: lax.top_k(x, 2)[0], (A((3, 4)),)),
+    Row("top_k", lambda x: lax.top_k(x, 3, axis=0)[0], (A((4, 2)),), tag="axis0"),
+    Row("top_k", lambda x: lax.top_k(x, 3)[1], (A((2, 4)),), diff=False, tag="indices"),
+    # --- convolution and windowed reductions (lax/convolution.py, lax/windowed.py)
+    Row("conv_general_dilated", lambda x, w: lax.conv_general_dilated(
+        x, w, (2, 1), ((1, 0), (0, 1)), lhs_dilation=(1, 2), rhs_dilation=(2, 1),
+        feature_group_count=2), (A((2, 4, 5, 3)), A((4, 2, 2, 2)))),
+    Row("conv_general_dilated", lambda x, w: lax.conv_general_dilated(
+        x, w, (1,), "SAME", dimension_numbers=("NWC", "WIO", "NWC")),
+        (A((2, 5, 3)), A((3, 3, 2))), tag="nwc"),
+    Row("conv_general_dilated", lambda x, w: lax.conv_general_dilated(
+        x, w, (1,), "VALID", batch_group_count=2), (A((4, 2, 5)), A((4, 2, 2))),
+        tag="batch-groups"),
+    Row("reduce_window_sum", lambda x: lax.reduce_window(
+        x, 0.0, lax.add, (2, 2), (1, 2), "SAME"), (A((3, 5)),)),
+    Row("reduce_window_max", lambda x: lax.reduce_window(
+        x, -np.inf, lax.max, (2, 2), (1, 2), ((1, 0), (0, 1))), (A((3, 5)),)),
+    Row("reduce_window_min", lambda x: lax.reduce_window(
+        x, np.inf, lax.min, (1, 3), (1, 1), "VALID", window_dilation=(1, 2)), (A((3, 6)),)),
+    # special functions (lax/special.py)
+    Row("igamma", lambda x: lax.igamma(jnp.full((2, 3), 1.7), x), (A(domain="pos"),), tag="x"),
+    Row("igamma", lax.igamma, (A(domain="gt1"), A(domain="pos")), order=1, tol=1e-4, tag="a"),
+    Row("igamma_grad_a", lax.igamma_grad_a, (A(domain="gt1"), A(domain="pos")), diff=False,
+        jvp_missing=True),
+    Row("igammac", lambda x: lax.igammac(jnp.full((2, 3), 1.7), x), (A(domain="pos"),)),
+    Row("zeta", lambda q: lax.zeta(jnp.full((2, 3), 3.5), q), (A(domain="pos"),)),
+    Row("bessel_i0e", lax.bessel_i0e, (R,)),
+    Row("bessel_i1e", lax.bessel_i1e, (R,)),
+    Row("ndtri", lambda p: lax.ndtri(0.5 + 0.4 * p), (A(domain="unit"),)),
+    Row("regularized_incomplete_beta",
+        lambda x: lax.regularized_incomplete_beta(jnp.full((2, 3), 1.5), jnp.full((2, 3), 2.5),
+                                                  0.5 + 0.4 * x), (A(domain="unit"),)),
 ]
 
 ROW_IDS = [r.id for r in ROWS]

@@ -97,3 +97,70 @@ def test_bad_keys():
         random.normal(jnp.zeros((2,)), (2,))
     with pytest.raises(TypeError, match="floating"):
         random.normal(random.PRNGKey(0), (2,), dtype=jnp.int32)
+
+
+# --- the other samplers: vmap over keys == loop, jit == eager, basic moments
+
+_SAMPLERS = {
+    "randint": lambda k: random.randint(k, (5,), -3, 10),
+    "bernoulli": lambda k: random.bernoulli(k, 0.3, (7,)),
+    "gumbel": lambda k: random.gumbel(k, (4,)),
+    "categorical": lambda k: random.categorical(k, jnp.array([[0.1, 0.5, 2.0], [1.0, 1.0, 0.0]])),
+    "permutation": lambda k: random.permutation(k, 10),
+    "permutation-x": lambda k: random.permutation(k, jnp.arange(12.0).reshape(3, 4), axis=1),
+    "shuffle": lambda k: random.permutation(k, jnp.arange(12.0).reshape(3, 4), 1, True),
+    "choice": lambda k: random.choice(k, 10, (3,)),
+    "choice-p": lambda k: random.choice(k, 5, (3,), replace=False,
+                                        p=jnp.array([0.1, 0.2, 0.3, 0.2, 0.2])),
+    "exponential": lambda k: random.exponential(k, (6,)),
+    "laplace": lambda k: random.laplace(k, (6,)),
+    "logistic": lambda k: random.logistic(k, (6,)),
+    "cauchy": lambda k: random.cauchy(k, (6,)),
+    "truncated_normal": lambda k: random.truncated_normal(k, -1.0, 2.0, (6,)),
+    "gamma": lambda k: random.gamma(k, jnp.array([0.5, 2.0, 5.0])),
+    "poisson": lambda k: random.poisson(k, 3.0, (4,)),
+    "binomial": lambda k: random.binomial(k, 10, 0.3, (4,)),
+    "beta": lambda k: random.beta(k, 2.0, 3.0, (3,)),
+    "dirichlet": lambda k: random.dirichlet(k, jnp.array([1.0, 2.0, 3.0])),
+    "t": lambda k: random.t(k, 3.0, (3,)),
+    "orthogonal": lambda k: random.orthogonal(k, 3),
+    "multivariate_normal": lambda k: random.multivariate_normal(k, jnp.zeros(2), jnp.eye(2)),
+    "ball": lambda k: random.ball(k, 3),
+    "geometric": lambda k: random.geometric(k, 0.3, (4,)),
+}
+
+
+@pytest.mark.parametrize("name", list(_SAMPLERS))
+def test_sampler_vmap_jit(name):
+    fn = _SAMPLERS[name]
+    keys = random.split(random.PRNGKey(7), 3)
+    loop = np.stack([np.asarray(fn(keys[i])) for i in range(3)])
+    np.testing.assert_allclose(np.asarray(cotan.vmap(fn)(keys)), loop, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(cotan.jit(fn)(keys[0])), loop[0], rtol=1e-6)
+
+
+# known answers from JAX 0.10 (threefry, partitionable) for PRNGKey(3)
+def test_known_answers_new_samplers():
+    k = random.PRNGKey(3)
+    assert np.asarray(random.permutation(k, 10)).tolist() == [0, 5, 6, 7, 4, 2, 1, 3, 9, 8]
+    assert np.asarray(random.randint(k, (5,), -3, 10)).tolist() == [7, 6, 6, 5, -1]
+    assert np.asarray(random.choice(k, 10, (3,))).tolist() == [5, 9, 5]
+    logits = jnp.array([0.1, 0.5, 2.0, 1.0])
+    assert np.asarray(random.categorical(k, logits, shape=(6,))).tolist() == [3, 2, 2, 2, 2, 3]
+    assert np.asarray(random.bernoulli(k, 0.3, (8,))).astype(int).tolist() == [1, 0, 0, 0, 1, 0, 1, 0]
+    assert np.asarray(random.gumbel(k, (3,))).view(np.uint32).tolist() == [
+        3212109688, 1076892567, 1062642524]
+
+
+def test_sampler_moments():
+    k = random.PRNGKey(0)
+    n = 20000
+    assert abs(float(jnp.mean(random.gamma(k, 2.5, (n,)))) - 2.5) < 0.1
+    assert abs(float(jnp.mean(random.poisson(k, 3.0, (n,)))) - 3.0) < 0.1
+    assert abs(float(jnp.mean(random.exponential(k, (n,)))) - 1.0) < 0.05
+    assert abs(float(jnp.mean(random.beta(k, 2.0, 3.0, (n,)))) - 0.4) < 0.02
+    assert abs(float(jnp.mean(random.bernoulli(k, 0.3, (n,)))) - 0.3) < 0.02
+    tn = np.asarray(random.truncated_normal(k, -1.0, 2.0, (n,)))
+    assert tn.min() > -1.0 and tn.max() < 2.0
+    q = np.asarray(random.orthogonal(k, 4))
+    np.testing.assert_allclose(q @ q.T, np.eye(4), atol=1e-5)

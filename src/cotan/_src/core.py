@@ -533,6 +533,35 @@ Tracer.full_lower = lambda self: self
 
 
 # --------------------------------------------------------------------------
+# Rule tables
+
+
+class RuleTable(dict):
+    """A table of transformation rules (primitive -> rule).  Caches of
+    things derived from rules (compiled templates, transformed jaxprs) are
+    registered with :func:`on_rule_change` and cleared whenever a rule is
+    set or replaced, so they can never serve a stale rule."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        for hook in _RULE_CHANGE_HOOKS:
+            hook()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        for hook in _RULE_CHANGE_HOOKS:
+            hook()
+
+
+_RULE_CHANGE_HOOKS = []
+
+
+def on_rule_change(hook):
+    _RULE_CHANGE_HOOKS.append(hook)
+    return hook
+
+
+# --------------------------------------------------------------------------
 # Primitives
 
 

@@ -197,3 +197,465 @@ def normal(key, shape=(), dtype=None):
     key = _check_key(key, "normal")
     dt = _float_dtype(dtype, "normal")
     return random_normal_p.bind(key, shape=_shape(shape), dtype=dt)
+
+
+# ---------------------------------------------------------------------------
+# more samplers.  Bit-exact ones wrap prng.py's threefry kernels as
+# primitives (randint, permutation, choice, gumbel) or compose bit-exact
+# uniform draws with comparisons (bernoulli, categorical).  Inverse-cdf
+# samplers (exponential, laplace, logistic, cauchy, truncated_normal, ...)
+# follow JAX's formulas on the exact uniform draws; they agree with JAX to
+# float rounding (cotan's log/tan may differ from XLA's by an ulp).
+# gamma / poisson / binomial (and beta, dirichlet, chisquare, f, t,
+# loggamma built on gamma) use NumPy's samplers seeded from the key's
+# threefry bits: a deterministic function of the key with the right
+# distribution, NOT JAX's numbers, and with zero derivative w.r.t. their
+# parameters (JAX differentiates gamma implicitly; cotan does not yet).
+
+
+def _int_dtype(dtype):
+    if dtype is None:
+        return np.dtype(np.int64 if config.jax_enable_x64 else np.int32)
+    return np.dtype(dtypes.canonicalize_dtype(dtype))
+
+
+random_randint_p = _prim(
+    "random_randint",
+    lambda key, *, shape, minval, maxval, dtype: prng.randint(key, shape, minval, maxval, dtype),
+    lambda key, *, shape, minval, maxval, dtype: ShapedArray(key.shape[:-1] + shape, dtype))
+
+random_gumbel_p = _prim(
+    "random_gumbel",
+    lambda key, *, shape, dtype, mode: np.asarray(prng.gumbel(key, shape, dtype, mode), dtype),
+    lambda key, *, shape, dtype, mode: ShapedArray(key.shape[:-1] + shape, dtype))
+
+
+def _perm_impl(key, *, shape, axis, independent, dtype):
+    if independent and len(shape) > 1:
+        idx = np.broadcast_to(
+            np.arange(shape[axis], dtype=dtype).reshape(
+                tuple(n if i == axis else 1 for i, n in enumerate(shape))), shape).copy()
+        return prng.permutation(key, idx, axis, True)
+    return prng.permutation(key, shape[axis], dtype=dtype)
+
+
+random_permutation_p = _prim(
+    "random_permutation", _perm_impl,
+    lambda key, *, shape, axis, independent, dtype: ShapedArray(
+        key.shape[:-1] + (shape if independent and len(shape) > 1 else (shape[axis],)), dtype))
+
+
+def _choice_impl(key, *p, n, shape, replace, mode, dtype):
+    return prng.choice(key, n, shape, replace, p[0] if p else None, mode=mode, dtype=dtype)
+
+
+random_choice_p = _prim(
+    "random_choice", _choice_impl,
+    lambda key, *p, n, shape, replace, mode, dtype: ShapedArray(key.shape[:-1] + shape, dtype))
+
+
+def _key_seeds(key):
+    """Per-key 128-bit seeds for NumPy generators (from the key's threefry bits)."""
+    b = prng.random_bits(key, 32, (4,))
+    return b.reshape(-1, 4)
+
+
+def _np_sample_impl(key, *params, dist, shape, dtype):
+    key = np.asarray(key, np.uint32)
+    kb = key.shape[:-1]
+    seeds = _key_seeds(key)
+    params = [np.broadcast_to(np.asarray(p, np.float64), kb + shape).reshape((-1,) + shape)
+              for p in params]
+    outs = []
+    for i, s in enumerate(seeds):
+        rng = np.random.Generator(np.random.Philox(key=int(s[0]) | (int(s[1]) << 32)
+                                                   | (int(s[2]) << 64) | (int(s[3]) << 96)))
+        ps = [p[i] for p in params]
+        if dist == "gamma":
+            out = rng.standard_gamma(ps[0], size=shape)
+        elif dist == "poisson":
+            out = rng.poisson(ps[0], size=shape)
+        elif dist == "binomial":
+            out = rng.binomial(np.maximum(np.floor(ps[0]), 0).astype(np.int64),
+                               np.clip(ps[1], 0, 1), size=shape)
+        else:
+            raise ValueError(dist)
+        outs.append(np.asarray(out))
+    return np.asarray(np.stack(outs).reshape(kb + shape), dtype)
+
+
+random_sample_p = _prim(
+    "random_sample", _np_sample_impl,
+    lambda key, *params, dist, shape, dtype: ShapedArray(key.shape[:-1] + shape, dtype))
+
+
+def _sample_batch(vals, dims, **params):
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    vals = [batching.bdim_at_front(v, d, size) for v, d in zip(vals, dims)]
+    return random_sample_p.bind(*vals, **params), 0
+
+
+def _choice_batch(vals, dims, **params):
+    if any(d is not None for d in dims[1:]):
+        raise NotImplementedError("vmap of random.choice over p is not supported in cotan")
+    return random_choice_p.bind(batching.moveaxis(vals[0], dims[0], 0), *vals[1:], **params), 0
+
+
+for _p in (random_randint_p, random_gumbel_p, random_permutation_p):
+    _key_batcher(_p)
+batching.primitive_batchers[random_sample_p] = _sample_batch
+batching.primitive_batchers[random_choice_p] = _choice_batch
+
+
+def _static_int(v, what):
+    if isinstance(v, Tracer):
+        raise NotImplementedError(f"random: traced {what} is not supported in cotan; pass a "
+                                  "concrete value")
+    if isinstance(v, Array):
+        v = v._value
+    v = np.asarray(v)
+    if v.shape != ():
+        raise NotImplementedError(f"random: array-valued {what} is not supported in cotan")
+    return int(v)
+
+
+def randint(key, shape, minval, maxval, dtype=None):
+    key = _check_key(key, "randint")
+    dt = _int_dtype(dtype)
+    if dt.kind not in "iu":
+        raise TypeError(f"randint only accepts integer dtypes, got {dt}")
+    return random_randint_p.bind(key, shape=_shape(shape), minval=_static_int(minval, "minval"),
+                                 maxval=_static_int(maxval, "maxval"), dtype=dt)
+
+
+def _jnp():
+    import cotan.numpy as jnp
+    return jnp
+
+
+def bernoulli(key, p=0.5, shape=None, mode="low"):
+    jnp = _jnp()
+    key = _check_key(key, "bernoulli")
+    p = jnp.asarray(p)
+    if p.dtype.kind != "f":
+        p = p.astype(dtypes.default_float_dtype())
+    shape = p.shape if shape is None else _shape(shape)
+    if mode != "low":
+        raise NotImplementedError("random.bernoulli: only mode='low' in cotan")
+    return uniform(key, shape, p.dtype) < p
+
+
+def gumbel(key, shape=(), dtype=None, mode="low"):
+    key = _check_key(key, "gumbel")
+    return random_gumbel_p.bind(key, shape=_shape(shape), dtype=_float_dtype(dtype, "gumbel"),
+                                mode=mode)
+
+
+def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
+    jnp = _jnp()
+    key = _check_key(key, "categorical")
+    logits = jnp.asarray(logits)
+    if not replace:
+        raise NotImplementedError("random.categorical(replace=False) is not supported in cotan")
+    axis = axis % logits.ndim
+    batch_shape = tuple(n for i, n in enumerate(logits.shape) if i != axis)
+    shape = batch_shape if shape is None else _shape(shape)
+    prefix = shape[:len(shape) - len(batch_shape)]
+    lshape = list(shape[len(shape) - len(batch_shape):])
+    lshape.insert(axis, logits.shape[axis])
+    g = gumbel(key, prefix + tuple(lshape), logits.dtype)
+    lg = jnp.reshape(logits, (1,) * len(prefix) + logits.shape)
+    return jnp.argmax(g + lg, axis=axis + len(prefix))
+
+
+def permutation(key, x, axis=0, independent=False):
+    jnp = _jnp()
+    key = _check_key(key, "permutation")
+    if isinstance(x, (int, np.integer)) or (np.ndim(x) == 0 and not isinstance(x, Tracer)):
+        n = _static_int(x, "x")
+        return random_permutation_p.bind(key, shape=(n,), axis=0, independent=False,
+                                         dtype=_int_dtype(None))
+    x = jnp.asarray(x)
+    axis = axis % x.ndim
+    ind = random_permutation_p.bind(key, shape=x.shape, axis=axis, independent=bool(independent),
+                                    dtype=np.dtype(np.int32))
+    if independent and x.ndim > 1:
+        return jnp.take_along_axis(x, ind, axis=axis)
+    return jnp.take(x, ind, axis=axis)
+
+
+def shuffle(key, x, axis=0):
+    return permutation(key, x, axis, independent=True)
+
+
+def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
+    jnp = _jnp()
+    key = _check_key(key, "choice")
+    shape = _shape(shape)
+    scalar_a = isinstance(a, (int, np.integer)) or (np.ndim(a) == 0 and not isinstance(a, Tracer))
+    if scalar_a:
+        n = _static_int(a, "a")
+    else:
+        a = jnp.asarray(a)
+        axis = axis % a.ndim
+        n = a.shape[axis]
+    extra = ()
+    if p is not None:
+        p = jnp.asarray(p)
+        if p.dtype.kind != "f":
+            p = p.astype(dtypes.default_float_dtype())
+        extra = (p,)
+    ind = random_choice_p.bind(key, *extra, n=n, shape=shape, replace=bool(replace),
+                               mode=mode, dtype=_int_dtype(None))
+    if scalar_a:
+        return ind
+    return jnp.take(a, ind, axis=axis)
+
+
+def _u(key, shape, dtype, fname, minval=0.0, maxval=1.0):
+    key = _check_key(key, fname)
+    dt = _float_dtype(dtype, fname)
+    return uniform(key, shape, dt, minval, maxval), dt
+
+
+def exponential(key, shape=(), dtype=None):
+    u, dt = _u(key, shape, dtype, "exponential")
+    return -_jnp().log1p(-u)
+
+
+def laplace(key, shape=(), dtype=None):
+    dt = _float_dtype(dtype, "laplace")
+    u, _ = _u(key, shape, dt, "laplace", float(np.nextafter(dt.type(-1), dt.type(0))), 1.0)
+    jnp = _jnp()
+    return jnp.sign(u) * jnp.log1p(-jnp.abs(u))
+
+
+def logistic(key, shape=(), dtype=None):
+    dt = _float_dtype(dtype, "logistic")
+    u, _ = _u(key, shape, dt, "logistic", float(np.finfo(dt).tiny), 1.0)
+    jnp = _jnp()
+    return jnp.log(u / (1 - u))
+
+
+def cauchy(key, shape=(), dtype=None):
+    dt = _float_dtype(dtype, "cauchy")
+    u, _ = _u(key, shape, dt, "cauchy", float(np.finfo(dt).eps), 1.0)
+    jnp = _jnp()
+    return jnp.tan(np.pi * (u - 0.5)).astype(dt)
+
+
+def truncated_normal(key, lower, upper, shape=None, dtype=None):
+    from . import lax as _lax_pkg  # noqa: F401
+    from .lax import elementwise as E
+    jnp = _jnp()
+    key = _check_key(key, "truncated_normal")
+    dt = _float_dtype(dtype, "truncated_normal")
+    lower, upper = jnp.asarray(lower, dt), jnp.asarray(upper, dt)
+    if shape is None:
+        shape = np.broadcast_shapes(lower.shape, upper.shape)
+    shape = _shape(shape)
+    s2 = np.sqrt(2).astype(dt)
+    a = E.erf(lower / s2)
+    b = E.erf(upper / s2)
+    u = uniform(key, shape, dt, a, b)
+    out = s2 * E.erf_inv(u)
+    lo = E.nextafter(lower, jnp.asarray(np.inf, dt))
+    hi = E.nextafter(upper, jnp.asarray(-np.inf, dt))
+    return jnp.clip(out, lo, hi)
+
+
+def rademacher(key, shape=(), dtype=None):
+    dt = _int_dtype(dtype)
+    b = bernoulli(key, 0.5, shape)
+    return (2 * b.astype(dt) - 1).astype(dt)
+
+
+def _sample(key, fname, dist, shape, dtype, *params):
+    jnp = _jnp()
+    key = _check_key(key, fname)
+    params = [jnp.asarray(p, np.float32 if not config.jax_enable_x64 else np.float64)
+              for p in params]
+    if shape is None:
+        shape = np.broadcast_shapes(*(p.shape for p in params))
+    shape = _shape(shape)
+    params = [jnp.broadcast_to(p, shape) for p in params]
+    return random_sample_p.bind(key, *params, dist=dist, shape=shape, dtype=dtype)
+
+
+def gamma(key, a, shape=None, dtype=None):
+    dt = _float_dtype(dtype, "gamma")
+    return _sample(key, "gamma", "gamma", shape, dt, a)
+
+
+def loggamma(key, a, shape=None, dtype=None):
+    return _jnp().log(gamma(key, a, shape, dtype))
+
+
+def poisson(key, lam, shape=None, dtype=None):
+    return _sample(key, "poisson", "poisson", shape, _int_dtype(dtype), lam)
+
+
+def binomial(key, n, p, shape=None, dtype=None):
+    dt = _float_dtype(dtype, "binomial")
+    return _sample(key, "binomial", "binomial", shape, dt, n, p)
+
+
+def beta(key, a, b, shape=None, dtype=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "beta")
+    if shape is None:
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    ka, kb = split(key)
+    ga, gb = gamma(ka, a, shape, dt), gamma(kb, b, shape, dt)
+    return ga / jnp.maximum(ga + gb, np.finfo(dt).tiny)
+
+
+def dirichlet(key, alpha, shape=None, dtype=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "dirichlet")
+    alpha = jnp.asarray(alpha, dt)
+    if shape is None:
+        shape = alpha.shape[:-1]
+    g = gamma(key, alpha, _shape(shape) + alpha.shape[-1:], dt)
+    return g / jnp.sum(g, axis=-1, keepdims=True)
+
+
+def chisquare(key, df, shape=None, dtype=None):
+    return 2.0 * gamma(key, _jnp().asarray(df) / 2.0, shape, dtype)
+
+
+def f(key, dfnum, dfden, shape=None, dtype=None):
+    k1, k2 = split(key)
+    return (chisquare(k1, dfnum, shape, dtype) / dfnum) / (chisquare(k2, dfden, shape, dtype) / dfden)
+
+
+def t(key, df, shape=(), dtype=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "t")
+    k1, k2 = split(key)
+    n = normal(k1, shape, dt)
+    half = jnp.asarray(df, dt) / 2
+    g = gamma(k2, half, shape, dt)
+    return n * jnp.sqrt(half / g)
+
+
+def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "multivariate_normal")
+    mean, cov = jnp.asarray(mean, dt), jnp.asarray(cov, dt)
+    if shape is None:
+        shape = np.broadcast_shapes(mean.shape[:-1], cov.shape[:-2])
+    shape = _shape(shape)
+    n = mean.shape[-1]
+    if method == "cholesky":
+        factor = jnp.linalg.cholesky(cov)
+    elif method == "eigh":
+        w, v = jnp.linalg.eigh(cov)
+        factor = v * jnp.sqrt(w[..., None, :])
+    else:
+        u, s, _ = jnp.linalg.svd(cov)
+        factor = u * jnp.sqrt(s[..., None, :])
+    z = normal(key, shape + (n,), dt)
+    return mean + jnp.einsum("...ij,...j->...i", factor, z)
+
+
+def orthogonal(key, n, shape=(), dtype=None, m=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "orthogonal")
+    m = n if m is None else m
+    z = normal(key, _shape(shape) + (max(n, m), min(n, m)), dt)
+    q, r = jnp.linalg.qr(z)
+    d = jnp.diagonal(r, axis1=-2, axis2=-1)
+    q = q * jnp.sign(d)[..., None, :]
+    if n < m:
+        q = jnp.swapaxes(q, -1, -2)
+    return q
+
+
+def ball(key, d, p=2, shape=(), dtype=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "ball")
+    k1, k2 = split(key)
+    g = generalized_normal(k1, p, _shape(shape) + (d,), dt)
+    e = exponential(k2, shape, dt)
+    return g / (((jnp.abs(g) ** p).sum(-1) + e) ** (1 / p))[..., None]
+
+
+def generalized_normal(key, p, shape=(), dtype=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "generalized_normal")
+    k1, k2 = split(key)
+    g = gamma(k1, 1 / p, shape, dt)
+    r = rademacher(k2, shape, dt)
+    return r * g ** (1 / p)
+
+
+def maxwell(key, shape=(), dtype=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "maxwell")
+    z = normal(key, _shape(shape) + (3,), dt)
+    return jnp.linalg.norm(z, axis=-1)
+
+
+def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
+    dt = _float_dtype(dtype, "double_sided_maxwell")
+    k1, k2 = split(key)
+    return maxwell(k1, shape, dt) * rademacher(k2, shape, dt) * scale + loc
+
+
+def weibull_min(key, scale, concentration, shape=(), dtype=None):
+    jnp = _jnp()
+    u, dt = _u(key, shape, dtype, "weibull_min")
+    return scale * (-jnp.log1p(-u)) ** (1.0 / concentration)
+
+
+def rayleigh(key, scale, shape=None, dtype=None):
+    jnp = _jnp()
+    shape = np.shape(scale) if shape is None else shape
+    u, dt = _u(key, shape, dtype, "rayleigh")
+    return scale * jnp.sqrt(-2.0 * jnp.log(u))
+
+
+def wald(key, mean, shape=None, dtype=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "wald")
+    shape = np.shape(mean) if shape is None else _shape(shape)
+    k1, k2 = split(key)
+    v = normal(k1, shape, dt)
+    z = uniform(k2, shape, dt)
+    y = v * v
+    mean = jnp.asarray(mean, dt)
+    x = mean + mean * mean * y / 2 - mean / 2 * jnp.sqrt(4 * mean * y + (mean * y) ** 2)
+    return jnp.where(z <= mean / (mean + x), x, mean * mean / x)
+
+
+def pareto(key, b, shape=None, dtype=None):
+    shape = np.shape(b) if shape is None else shape
+    return _jnp().exp(exponential(key, shape, dtype) / b)
+
+
+def lognormal(key, sigma=1.0, shape=None, dtype=None):
+    shape = np.shape(sigma) if shape is None else shape
+    return _jnp().exp(normal(key, shape, dtype) * sigma)
+
+
+def geometric(key, p, shape=None, dtype=None):
+    jnp = _jnp()
+    shape = np.shape(p) if shape is None else shape
+    u = uniform(key, shape)
+    return jnp.ceil(jnp.log(u) / jnp.log1p(-jnp.asarray(p, u.dtype))).astype(_int_dtype(dtype))
+
+
+def triangular(key, left, mode, right, shape=None, dtype=None):
+    jnp = _jnp()
+    dt = _float_dtype(dtype, "triangular")
+    if shape is None:
+        shape = np.broadcast_shapes(np.shape(left), np.shape(mode), np.shape(right))
+    u = uniform(key, shape, dt)
+    fc = (mode - left) / (right - left)
+    return jnp.where(u < fc, left + jnp.sqrt(u * (right - left) * (mode - left)),
+                     right - jnp.sqrt((1 - u) * (right - left) * (right - mode)))
+
+
+def clone(key):
+    return key

@@ -19,8 +19,8 @@ from .. import core, dtypes
 from ..core import Array, Tracer, get_aval
 from . import partial_eval as pe
 
-primitive_jvps = {}
-primitive_transposes = {}
+primitive_jvps = core.RuleTable()
+primitive_transposes = core.RuleTable()
 
 
 # --------------------------------------------------------------------------

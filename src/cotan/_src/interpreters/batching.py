@@ -18,7 +18,7 @@ import numpy as np
 from .. import core
 from ..core import Array, Tracer, get_aval
 
-primitive_batchers = {}
+primitive_batchers = core.RuleTable()
 not_mapped = None
 
 

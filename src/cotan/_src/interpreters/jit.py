@@ -83,6 +83,8 @@ class _Bounded(dict):
 _JVP_CACHE = _Bounded(2048)
 _T_CACHE = _Bounded(2048)
 _B_CACHE = _Bounded(2048)
+for _c in (_JVP_CACHE, _T_CACHE, _B_CACHE):
+    core.on_rule_change(_c.clear)
 
 
 def _jvp_split(cj, nonzeros):

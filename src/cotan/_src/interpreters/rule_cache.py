@@ -32,6 +32,7 @@ from . import ad
 from . import partial_eval as pe
 
 _CACHE = {}
+core.on_rule_change(_CACHE.clear)
 _CACHE_LIMIT = 8192
 
 

@@ -18,7 +18,16 @@ from .parallel import (all_gather, axis_index, axis_size, pmax, pmean, pmin, ppe
 from .control_flow import (associative_scan, cond, fori_loop, map, scan, switch,  # noqa: F401
                            while_loop)
 from .elementwise import select_n  # noqa: F401
+from .fft import FftType, fft  # noqa: F401
+from .sorting import argsort, sort, sort_key_val, top_k  # noqa: F401
+from .special import (bessel_i0e, bessel_i1e, igamma, igamma_grad_a, igammac,  # noqa: F401
+                      ndtri, regularized_incomplete_beta, zeta)
 
+from .convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  # noqa: F401
+                          conv_general_dilated, conv_transpose, conv_with_general_padding,
+                          padtype_to_pads)
+from .windowed import (reduce_window, reduce_window_max, reduce_window_min,  # noqa: F401
+                       reduce_window_sum)
 import types as _types
 
 __all__ = [n for n, v in dict(globals()).items()

@@ -66,4 +66,31 @@ from .reductions import (all, amax, amin, any, argmax, argmin, average,  # noqa:
                          min, nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmean,
                          nanmin, nanprod, nanstd, nansum, nanvar, prod, ptp, std, var)
 from .einsum import einsum, einsum_path  # noqa: F401,E402
+from .sorting import (argpartition, argsort, intersect1d, isin, lexsort,  # noqa: F401,E402
+                      partition, searchsorted, setdiff1d, setxor1d, sort, sort_complex,
+                      union1d, unique, unique_all, unique_counts, unique_inverse,
+                      unique_values)
+from .manipulation import (append, apply_along_axis, apply_over_axes, array_split,  # noqa: F401,E402
+                           bincount, convolve, copy, corrcoef, correlate, cov, cross, delete,
+                           diag, diag_indices, diag_indices_from, diagflat, diagonal, diff,
+                           digitize, dsplit, ediff1d, fill_diagonal, flip, fliplr, flipud,
+                           gradient, histogram, histogram2d, histogram_bin_edges, histogramdd,
+                           hsplit, indices, insert, interp, ix_, kron, median, meshgrid,
+                           nanmedian, nanpercentile, nanquantile, pad, percentile, piecewise,
+                           polyadd, polyder, polyint, polymul, polysub, polyval, quantile,
+                           ravel_multi_index, repeat, resize, roll, rot90, split, tile, trace,
+                           tri, tril, tril_indices, tril_indices_from, trim_zeros, triu,
+                           triu_indices, triu_indices_from, unravel_index, vander, vectorize,
+                           vsplit)
+from .math_extra import (fmax, fmin, frexp, gcd, iscomplex, iscomplexobj, isreal,  # noqa: F401,E402
+                         isrealobj, lcm, ldexp, modf, nan_to_num, real_if_close, unwrap)
+from .extras import (ComplexWarning, array_equiv, array_repr, array_str, bartlett,  # noqa: F401,E501
+                     bitwise_count, blackman, block, bool, c_, can_cast, cdouble, character,
+                     choose, compress, csingle, double, extract, flexible, frombuffer,
+                     fromfile, fromfunction, fromiter, fromstring, geomspace, get_printoptions,
+                     hamming, hanning, index_exp, isdtype, isscalar, iterable, kaiser, load,
+                     logspace, matvec, mgrid, object_, ogrid, printoptions, r_, rollaxis, s_,
+                     save, savez, set_printoptions, single, spacing, trapezoid, uint,
+                     unstack, vecdot, vecmat)
+
 __all__ = [n for n in dir() if not n.startswith("_")]

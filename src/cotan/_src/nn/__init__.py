@@ -1,0 +1,1 @@
+"""cotan.nn internals: activation functions and initializers."""

@@ -1,0 +1,1 @@
+"""cotan.scipy internals."""
