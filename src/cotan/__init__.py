@@ -43,6 +43,7 @@ from cotan import errors  # noqa: E402,F401
 from cotan import debug  # noqa: E402,F401
 from cotan import random  # noqa: E402,F401
 from cotan import nn  # noqa: E402,F401
+from cotan import scipy  # noqa: E402,F401
 from cotan import test_util  # noqa: E402,F401
 
 __version__ = "0.1.0"
