@@ -238,3 +238,152 @@ def test_lax_linalg_module():
     from cotan import lax
     assert lax.linalg.triangular_solve is not None
     assert cotan.scipy.linalg.expm is csl.expm
+
+
+# --------------------------------------------------------------------------
+# det / slogdet / pinv derivatives at singular / degenerate inputs (JAX's
+# custom JVPs are finite there; cotan's primitives det_p, slogdet_p, pinv_p)
+
+def _cofactor_np(a):
+    n = a.shape[-1]
+    c = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, 0), j, 1)
+            c[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return c
+
+
+_SINGULAR = [
+    np.array([[1., 2, 3], [4, 5, 6], [7, 8, 9]]),          # rank 2
+    np.array([[0., 0], [0, 1]]),                            # zero pivot first
+    np.array([[1., 2, 3], [2, 4, 6], [3, 6, 9]]),           # rank 1: adjugate 0
+    np.zeros((3, 3)),
+    np.array([[2., 1, 0, 1], [1, 0, 1, 0], [3, 1, 1, 1], [0, 1, 1, 2]]),
+]
+
+
+@pytest.mark.parametrize("a", _SINGULAR, ids=range(len(_SINGULAR)))
+def test_det_grad_at_singular_is_cofactor(a, x64):
+    g = np.asarray(cotan.grad(jnp.linalg.det)(a))
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(g, _cofactor_np(a), atol=1e-10)
+    # det is a polynomial: central differences are exact up to rounding
+    check_grads(jnp.linalg.det, (a,), order=2, modes=("fwd", "rev"))
+
+
+def test_det_hessian_at_rank_deficient(x64):
+    # rank n-2: gradient (adjugate) is zero but the Hessian is not
+    a = _SINGULAR[2]
+    h = np.asarray(cotan.hessian(jnp.linalg.det)(a)).reshape(9, 9)
+    eps = 1e-4
+    num = np.empty((9, 9))
+    for k in range(9):
+        e = np.zeros(9)
+        e[k] = eps
+        num[:, k] = ((_cofactor_np(a + e.reshape(3, 3)) - _cofactor_np(a - e.reshape(3, 3)))
+                     / (2 * eps)).ravel()
+    np.testing.assert_allclose(h, num, atol=1e-6)
+    assert np.abs(h).max() > 0.5
+
+
+def test_det_grad_jit_vmap_complex(x64):
+    a = np.stack([_SINGULAR[0], _SINGULAR[2], _SINGULAR[3]])
+    g = cotan.vmap(cotan.grad(jnp.linalg.det))(a)
+    for k in range(3):
+        np.testing.assert_allclose(g[k], _cofactor_np(a[k]), atol=1e-10)
+    np.testing.assert_allclose(cotan.jit(cotan.grad(jnp.linalg.det))(a[0]),
+                               _cofactor_np(a[0]), atol=1e-10)
+    c = _m(3, 3) + 1j * _m(3, 3)
+    c[2] = c[0] + 2j * c[1]                                 # singular complex
+    _, t = cotan.jvp(jnp.linalg.det, (c,), (np.ones_like(c),))
+    np.testing.assert_allclose(t, _cofactor_np(c).sum(), atol=1e-10)
+    check_grads(jnp.linalg.det, (c,), order=2, modes=("fwd", "rev"))
+
+
+def test_slogdet_jvp_is_trace_solve(x64):
+    a = _wc(4)
+    t = _m(4, 4)
+    (s, ld), (ds, dld) = cotan.jvp(jnp.linalg.slogdet, (a,), (t,))
+    np.testing.assert_allclose(dld, np.trace(np.linalg.solve(a, t)), rtol=1e-10)
+    assert float(ds) == 0.0
+    check_grads(lambda x: jnp.linalg.slogdet(x)[1], (a,), order=2, modes=("fwd", "rev"))
+    # singular: like JAX, logdet is -inf and its gradient is not finite (no crash)
+    s0, ld0 = jnp.linalg.slogdet(_SINGULAR[1])
+    assert float(s0) == 0.0 and float(ld0) == -np.inf
+    g = cotan.grad(lambda x: jnp.linalg.slogdet(x)[1])(np.array([[1., 2], [2, 4]]))
+    assert not np.all(np.isfinite(g))
+
+
+def test_slogdet_complex(x64):
+    a = _wc(3) + 1j * _m(3, 3)
+    t = _m(3, 3) + 1j * _m(3, 3)
+    (s, ld), (ds, dld) = cotan.jvp(jnp.linalg.slogdet, (a,), (t,))
+    tr = np.trace(np.linalg.solve(a, t))
+    np.testing.assert_allclose(dld, tr.real, rtol=1e-10)
+    np.testing.assert_allclose(ds, 1j * tr.imag * s, rtol=1e-10)
+    check_grads(lambda x: jnp.linalg.slogdet(x)[1], (a,), order=1, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("a", [
+    np.diag([2., 2., 1.]),                                  # repeated singular values
+    np.eye(3),
+    np.array([[1., 1, 0], [1, 1, 0], [0, 0, 3]]),           # rank 2 (zero singular value)
+    np.diag([2., 2.])[:, [0, 1, 1]] * np.array([1., 1, 0]),  # 2x3 rank 2, repeated
+], ids=["repeated", "eye", "rank2", "wide"])
+def test_pinv_grads_degenerate(a, x64):
+    _, t = cotan.jvp(jnp.linalg.pinv, (a,), (_m(*a.shape),))
+    assert np.all(np.isfinite(t))
+    # at full rank pinv is smooth: finite differences agree (a rank-deficient
+    # matrix sits on a discontinuity, where only the JVP formula is defined)
+    if np.linalg.matrix_rank(a) == min(a.shape):
+        check_grads(jnp.linalg.pinv, (a,), order=2, modes=("fwd", "rev"), eps=1e-5)
+
+
+def test_pinv_jvp_formula_and_vmap(x64):
+    a = _m(4, 3)
+    t = _m(4, 3)
+    p = np.linalg.pinv(a)
+    want = (-p @ t @ p + p @ p.T @ t.T @ (np.eye(4) - a @ p)
+            + (np.eye(3) - p @ a) @ t.T @ p.T @ p)
+    _, dp = cotan.jvp(jnp.linalg.pinv, (a,), (t,))
+    np.testing.assert_allclose(dp, want, atol=1e-10)
+    b = _m(3, 2, 5)
+    np.testing.assert_allclose(cotan.vmap(jnp.linalg.pinv)(b), np.linalg.pinv(b), atol=1e-10)
+    c = _m(3, 2) + 1j * _m(3, 2)
+    check_grads(jnp.linalg.pinv, (c,), order=1, modes=("fwd", "rev"))
+
+
+# --------------------------------------------------------------------------
+# lax.reduce_precision (bit-exact expectations worked out by hand / from
+# float32 and float16 round-to-nearest-even)
+
+def test_reduce_precision_values():
+    from cotan import lax
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(500) * 10.0 ** rng.integers(-10, 10, 500)).astype(np.float32)
+    x = np.concatenate([x, np.float32([0., -0., np.inf, -np.inf, 65504, 65520, 1e-8,
+                                       1 + 2 ** -11, 1 + 3 * 2 ** -11])])
+    with np.errstate(over="ignore"):
+        want16 = x.astype(np.float16).astype(np.float32)
+    # float16 has subnormals; reduce_precision flushes them to zero
+    want16 = np.where(np.abs(want16) < np.finfo(np.float16).tiny, np.copysign(0, x), want16)
+    got = np.asarray(lax.reduce_precision(x, 5, 10))
+    np.testing.assert_array_equal(got.view(np.uint32), want16.astype(np.float32).view(np.uint32))
+    np.testing.assert_array_equal(np.asarray(lax.reduce_precision(x, 8, 23)), x)
+    assert np.isnan(lax.reduce_precision(np.float32(np.nan), 5, 2))
+    # ties to even: 1 + 2^-3 with 2 mantissa bits -> 1.0; 1 + 3*2^-3 -> 1.5
+    np.testing.assert_array_equal(
+        lax.reduce_precision(np.float32([1.125, 1.375, 1.625]), 8, 2), [1.0, 1.5, 1.5])
+
+
+def test_reduce_precision_derivatives(x64):
+    from cotan import lax
+    x = np.array([1.0 + 2 ** -20, 3.0])
+    f = lambda x: lax.reduce_precision(x, 8, 23)                # noqa: E731
+    _, t = cotan.jvp(f, (x,), (np.array([1.0 + 2 ** -30, 2.0]),))
+    np.testing.assert_array_equal(t, [1.0, 2.0])
+    g = cotan.grad(lambda x: f(x).sum())(x)
+    np.testing.assert_array_equal(g, [1.0, 1.0])
+    np.testing.assert_array_equal(cotan.vmap(f)(x), f(x))
+    np.testing.assert_array_equal(cotan.jit(f)(x), f(x))

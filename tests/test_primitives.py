@@ -33,6 +33,7 @@ from cotan import lax
 from cotan._src import core, dtypes
 from cotan._src.interpreters import ad
 from cotan._src.lax import indexing as lxi
+from cotan._src.lax import linalg as _lxl
 from cotan.test_util import check_grads
 
 # --------------------------------------------------------------------------
@@ -59,10 +60,7 @@ def registry():
 # Primitives owned by work in progress: their modules are being written by
 # other helpers right now.  A name here is allowed to have no row; remove it
 # (and add a row) when the primitive lands.
-PENDING_ROWS = {
-    # lax/reductions.py, names not (yet) defined there -- row pending
-    "reduce_precision",
-}
+PENDING_ROWS: set = set()
 
 
 # --------------------------------------------------------------------------
@@ -440,6 +438,20 @@ ROWS = [
         (A((3, 3)),), order=1),
     Row("eig", lambda x: lax.linalg.eig(x), (A((3, 3)),), diff=False, jvp_missing=True,
         tag="vectors"),
+    Row("det", _lxl.det, (A((3, 3)),)),
+    Row("det", _lxl.det, (A((2, 3, 3)),), tag="batched"),
+    Row("det", _lxl.det, (A((3, 3), C128, domain="creal"),), tag="complex"),
+    Row("det", _lxl.det, (A((3, 3), value=[[1., 2, 3], [4, 5, 6], [7, 8, 9]]),),
+        tag="singular"),
+    Row("cofactor", _lxl.cofactor, (A((3, 3)),)),
+    Row("cofactor", _lxl.cofactor, (A((2, 3, 3)),), tag="batched"),
+    Row("slogdet", _lxl.slogdet, (A((3, 3), domain="wellcond"),)),
+    Row("slogdet", _lxl.slogdet, (A((2, 3, 3), domain="wellcond"),), tag="batched"),
+    Row("slogdet", _lxl.slogdet, (A((3, 3), C128, domain="cpos"),), tag="complex"),
+    Row("pinv", _lxl.pinv, (A((3, 4)),)),
+    Row("pinv", _lxl.pinv, (A((2, 4, 2)),), tag="batched-tall"),
+    Row("pinv", _lxl.pinv, (A((3, 3), value=np.diag([2., 2., 1.])),), tag="repeated"),
+    Row("reduce_precision", lambda x: lax.reduce_precision(x, 11, 52), (R,)),
     # --- transformation-only primitives
     Row("stop_gradient", lax.stop_gradient, (R,), diff=False),
     Row("add_any", _bind("add_any"), (R, R)),

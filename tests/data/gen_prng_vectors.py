@@ -239,10 +239,28 @@ def main():
     tut["original"] = np.asarray(random.normal(random.PRNGKey(0), (2, 2))).tolist()
     set_partitionable(True)
     v["tutorial"] = tut
+    v.update(gamma_poisson_vectors())
 
     with open(OUT, "w") as f:
         json.dump(v, f, separators=(",", ":"))
     print(f"wrote {OUT} ({os.path.getsize(OUT)} bytes) with jax {jax.__version__}")
+
+
+def gamma_poisson_vectors():
+    """gamma / loggamma / poisson known answers (float32, partitionable threefry)."""
+    set_x64(False)
+    out = {"gamma": [], "poisson": []}
+    alphas = np.array([0.05, 0.3, 0.9, 1.0, 2.5, 30.0], np.float32)
+    for seed in (0, 42):
+        k = random.PRNGKey(seed)
+        for fn in ("gamma", "loggamma"):
+            out["gamma"].append({"key": np.asarray(k).tolist(), "fn": fn, "a": alphas.tolist(),
+                                 "shape": [2, 6],
+                                 "out": arr_record(getattr(random, fn)(k, alphas, (2, 6)))})
+        lam = np.array([0.0, 0.5, 3.0, 9.9, 10.0, 15.0, 100.0, 1e4], np.float32)
+        out["poisson"].append({"key": np.asarray(k).tolist(), "lam": lam.tolist(), "shape": [2, 8],
+                               "out": arr_record(random.poisson(k, lam, (2, 8)))})
+    return out
 
 
 if __name__ == "__main__":

@@ -1117,3 +1117,228 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None,
             shape if arr.ndim == 0 else arr.shape[:axis] + shape + arr.shape[axis + 1:])
     return _map_keys(one, key)
 
+
+
+# ---------------------------------------------------------------------------
+# gamma / poisson: JAX's algorithms (Marsaglia-Tsang; Knuth / Hormann's
+# transformed rejection) with JAX's key splitting, vectorized over elements:
+# each rejection loop reruns only on the elements still rejected.
+# ---------------------------------------------------------------------------
+
+def gamma(key, a, log_space: bool = False) -> np.ndarray:
+    """``random_gamma_p``'s impl: ``key`` (..., 2) with batch shape ``kb``,
+    ``a`` of shape ``kb + shape`` (float dtype, the output dtype)."""
+    key = np.asarray(key, _U32)
+    a = np.asarray(a)
+    dt = a.dtype
+    kb = key.shape[:-1]
+    n = int(np.prod(a.shape[len(kb):], dtype=np.int64))
+    keys = split(key.reshape(-1, 2), n).reshape(-1, 2)
+    out = _gamma_one(keys, a.reshape(-1), dt, log_space)
+    return out.reshape(a.shape)
+
+
+def _gamma_one(keys, alpha, dt, log_space):
+    t = dt.type
+    one, zero = t(1), t(0)
+    N = alpha.shape[0]
+    if N == 0:
+        return np.zeros((0,), dt)
+    boost_mask = alpha >= one
+    alpha_b = np.where(boost_mask, alpha, alpha + one).astype(dt)
+    d = (alpha_b - t(1. / 3.)).astype(dt)
+    with np.errstate(all="ignore"):
+        c = (t(1. / 3.) / np.sqrt(d)).astype(dt)
+    ks = split(keys)
+    key, subkey = ks[:, 0].copy(), ks[:, 1]
+    V = np.ones(N, dt)
+    active = np.arange(N)
+    sq, half = t(0.0331), t(0.5)
+    with np.errstate(all="ignore"):
+        while active.size:
+            k3 = split(key[active], 3)
+            key[active] = k3[:, 0]
+            xk, uk = k3[:, 1].copy(), k3[:, 2]
+            m = active.size
+            x = np.zeros(m, dt)
+            v = np.full(m, -one, dt)
+            ca = c[active]
+            pend = np.arange(m)
+            while pend.size:
+                s = split(xk[pend])
+                xk[pend] = s[:, 0]
+                xx = np.atleast_1d(normal(s[:, 1], (), dt))
+                x[pend] = xx
+                v[pend] = one + xx * ca[pend]
+                pend = pend[v[pend] <= zero]
+            X = x * x
+            Vn = (v * v) * v
+            U = np.atleast_1d(uniform(uk, (), dt))
+            da = d[active]
+            cond = (U >= one - sq * (X * X)) & (
+                xla_log(U) >= X * half + da * ((one - Vn) + xla_log(Vn)))
+            V[active] = Vn
+            active = active[cond]
+        u = np.atleast_1d(uniform(subkey, (), dt))
+        inv_a = (one / alpha).astype(dt)
+        if log_space:
+            log_samples = -(-xla_log1p(-u))
+            log_boost = np.where(boost_mask | (log_samples == 0), zero,
+                                 log_samples * inv_a).astype(dt)
+            return ((xla_log(d) + xla_log(V)) + log_boost).astype(dt)
+        samples = one - u
+        boost = np.where(boost_mask, one, _pow(samples, inv_a)).astype(dt)
+        return ((d * V) * boost).astype(dt)
+
+
+def _pow(x, y):
+    dt = x.dtype
+    if dt == _F64:
+        return np.power(x, y)
+    # single precision: the double-precision result rounded once
+    return np.power(x.astype(_F64), y.astype(_F64)).astype(dt)
+
+
+def poisson(key, lam, dtype) -> np.ndarray:
+    """``jax.random.poisson``: ``lam`` float32 of shape ``kb + shape``."""
+    key = np.asarray(key, _U32)
+    lam = np.asarray(lam, _F32)
+    dtype = np.dtype(dtype)
+    kb = key.shape[:-1]
+    shape = lam.shape[len(kb):]
+    use_knuth = np.isnan(lam) | (lam < 10)
+    lam_k = np.where(use_knuth, lam, _F32.type(0))
+    lam_r = np.where(use_knuth, _F32.type(1e5), lam)
+    with np.errstate(all="ignore"):
+        res = np.where(use_knuth, _poisson_knuth(key, lam_k, shape, dtype),
+                       _poisson_rejection(key, lam_r, shape, dtype))
+    return np.where(lam == 0, dtype.type(0), res).astype(dtype)
+
+
+def _poisson_knuth(key, lam, shape, dtype):
+    k = np.zeros(lam.shape, dtype)
+    log_prod = np.zeros(lam.shape, _F32)
+    rng = key
+    while (log_prod > -lam).any():
+        s = split(rng)
+        rng, sub = s[..., 0, :], s[..., 1, :]
+        k = np.where(log_prod > -lam, k + dtype.type(1), k).astype(dtype)
+        u = uniform(sub, shape, _F32)
+        log_prod = log_prod + xla_log(u)
+    return (k - dtype.type(1)).astype(dtype)
+
+
+_LANCZOS = (676.520368121885098567009190444019, -1259.13921672240287047156078755283,
+            771.3234287776530788486528258894, -176.61502916214059906584551354,
+            12.507343278686904814458936853, -0.13857109526572011689554707,
+            9.984369578019570859563e-6, 1.50563273514931155834e-7)
+
+
+def _lgamma32(x):
+    """float32 lgamma evaluated as XLA does (Lanczos g=7, n=9) for x >= 0.5;
+    smaller x (only rejected candidates reach here) use SciPy."""
+    import scipy.special as sps
+    f = _F32.type
+    x = np.asarray(x, _F32)
+    z = x - f(1)
+    acc = np.full(x.shape, f(0.99999999999980993227684700473478))
+    for i, c in enumerate(_LANCZOS):
+        acc = acc + f(c) / (z + f(i) + f(1))
+    g = f(7.5)
+    t = g + z
+    log_t = f(np.log(7.5)) + xla_log1p(z / g)
+    out = f((np.log(2) + np.log(np.pi)) / 2) + (z + f(0.5)) * log_t - t + xla_log(acc)
+    small = ~(x >= f(0.5))
+    if small.any():
+        out = np.where(small, sps.gammaln(x).astype(_F32), out)
+    return out.astype(_F32)
+
+
+def _poisson_rejection(key, lam, shape, dtype):
+    f = _F32.type
+    log_lam = xla_log(lam)
+    b = f(0.931) + f(2.53) * np.sqrt(lam)
+    a = f(-0.059) + f(0.02483) * b
+    inv_alpha = f(1.1239) + f(1.1328) / (b - f(3.4))
+    v_r = f(0.9277) - f(3.6224) / (b - f(2))
+    k_out = np.full(lam.shape, f(-1))
+    accepted = np.zeros(lam.shape, bool)
+    while not accepted.all():
+        s = split(key, 3)
+        key, k0, k1 = s[..., 0, :], s[..., 1, :], s[..., 2, :]
+        u = uniform(k0, shape, _F32) - f(0.5)
+        v = uniform(k1, shape, _F32)
+        us = f(0.5) - np.abs(u)
+        k = np.floor((f(2) * a / us + b) * u + lam + f(0.43))
+        s_ = xla_log(v * inv_alpha / (a / (us * us) + b))
+        t_ = -lam + k * log_lam - _lgamma32(k + f(1))
+        accept1 = (us >= f(0.07)) & (v <= v_r)
+        reject = (k < 0) | ((us < f(0.013)) & (v > us))
+        accept = accept1 | (~reject & (s_ <= t_))
+        k_out = np.where(accept, k, k_out)
+        accepted |= accept
+    return k_out.astype(dtype)
+
+
+def random_gamma_grad(a, x) -> np.ndarray:
+    """d sample / d a for a standard gamma sample ``x`` (implicit
+    reparameterization: -(dP(a, x)/da) / pdf(a, x)), computed in float64 by
+    the power series of P (x <= a + 1) or the continued fraction of Q."""
+    import scipy.special as sps
+    dt = np.result_type(a, x)
+    if dt.kind != "f":
+        dt = _F64
+    a64, x64 = np.broadcast_arrays(np.asarray(a, _F64), np.asarray(x, _F64))
+    a64, x64 = a64.reshape(-1), x64.reshape(-1)
+    out = np.full(a64.shape, np.nan)
+    with np.errstate(all="ignore"):
+        out[x64 == 0] = 0.0
+        ok = (x64 > 0) & (a64 > 0) & np.isfinite(x64)
+        ser = ok & (x64 <= a64 + 1)
+        cf = ok & ~ser
+        if ser.any():
+            aa, xx = a64[ser], x64[ser]
+            term = np.ones_like(aa)
+            S = np.ones_like(aa)
+            H = np.zeros_like(aa)
+            dS = np.zeros_like(aa)
+            live = np.ones(aa.shape, bool)
+            n = 0
+            while live.any() and n < 100000:
+                n += 1
+                term = term * xx / (aa + n)
+                H = H + 1.0 / (aa + n)
+                S = S + term
+                dS = dS - term * H
+                live = term * np.maximum(H, 1.0) > 1e-17 * np.maximum(np.abs(S), np.abs(dS))
+            out[ser] = -(xx / aa) * ((np.log(xx) - sps.digamma(aa + 1)) * S + dS)
+        if cf.any():
+            aa, xx = a64[cf], x64[cf]
+            tiny = 1e-300
+            b = xx + 1 - aa
+            db = -np.ones_like(aa)
+            c = np.full(aa.shape, 1 / tiny)
+            dc = np.zeros_like(aa)
+            dd_ = 1 / b
+            ddd = -dd_ * dd_ * db
+            h, dh = dd_.copy(), ddd.copy()
+            live = np.ones(aa.shape, bool)
+            i = 0
+            while live.any() and i < 100000:
+                i += 1
+                an = -i * (i - aa)
+                dan = float(i)
+                b = b + 2
+                den = an * dd_ + b
+                dden = dan * dd_ + an * ddd + db
+                dd_ = 1 / den
+                ddd = -dd_ * dd_ * dden
+                dc = db + dan / c - an * dc / (c * c)
+                c = b + an / c
+                de = dd_ * c
+                dde = ddd * c + dd_ * dc
+                dh = dh * de + h * dde
+                h = h * de
+                live = (np.abs(de - 1) > 1e-16) | (np.abs(dde) > 1e-16 * np.abs(dh))
+            out[cf] = xx * ((np.log(xx) - sps.digamma(aa)) * h + dh)
+    return out.reshape(np.broadcast_shapes(np.shape(a), np.shape(x))).astype(dt)

@@ -206,11 +206,12 @@ def normal(key, shape=(), dtype=None):
 # samplers (exponential, laplace, logistic, cauchy, truncated_normal, ...)
 # follow JAX's formulas on the exact uniform draws; they agree with JAX to
 # float rounding (cotan's log/tan may differ from XLA's by an ulp).
-# gamma / poisson / binomial (and beta, dirichlet, chisquare, f, t,
-# loggamma built on gamma) use NumPy's samplers seeded from the key's
-# threefry bits: a deterministic function of the key with the right
-# distribution, NOT JAX's numbers, and with zero derivative w.r.t. their
-# parameters (JAX differentiates gamma implicitly; cotan does not yet).
+# gamma / loggamma / poisson run JAX's algorithms with JAX's key splitting
+# (prng.gamma, prng.poisson): JAX's numbers to float rounding, and gamma is
+# differentiable in a (implicit reparameterization, prng.random_gamma_grad),
+# which beta, dirichlet, chisquare, f, t inherit.  binomial still uses
+# NumPy's sampler seeded from the key's threefry bits: right distribution,
+# NOT JAX's numbers, zero derivative.
 
 
 def _int_dtype(dtype):
@@ -482,17 +483,101 @@ def _sample(key, fname, dist, shape, dtype, *params):
     return random_sample_p.bind(key, *params, dist=dist, shape=shape, dtype=dtype)
 
 
+random_gamma_p = Primitive("random_gamma")
+random_gamma_p.def_impl(lambda key, a, *, log_space: prng.gamma(key, a, log_space))
+random_gamma_p.def_abstract_eval(lambda key, a, *, log_space: ShapedArray(a.shape, a.dtype))
+random_gamma_p.weak_type_rule = lambda args, params: False
+
+
+def _random_gamma_grad_impl(a, x):
+    return prng.random_gamma_grad(a, x)
+
+
+def _no_jvp(*args, **kwargs):
+    raise NotImplementedError("cotan: random_gamma_grad is not differentiable "
+                              "(second derivatives of random.gamma w.r.t. a)")
+
+
+from .lax.utils import _FLOAT, naryop  # noqa: E402
+
+random_gamma_grad_p = naryop("random_gamma_grad", _random_gamma_grad_impl, _FLOAT)
+ad.defjvp(random_gamma_grad_p, _no_jvp, _no_jvp)
+
+
+def random_gamma_grad(a, x):
+    return random_gamma_grad_p.bind(a, x)
+
+
+def _gamma_jvp(g, ans, key, a, *, log_space):
+    from .lax import elementwise as E
+    from .lax.utils import const
+    if log_space:
+        s = E.exp(ans)
+        s = E.max(s, const(s, np.finfo(core.get_aval(s).dtype).tiny))
+        return E.mul(g, E.div(random_gamma_grad(a, s), s))
+    return E.mul(g, random_gamma_grad(a, ans))
+
+
+ad.defjvp2(random_gamma_p, None, _gamma_jvp)
+
+
+def _gamma_batch(vals, dims, *, log_space):
+    (k, a), (dk, da) = vals, dims
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    k = batching.bdim_at_front(k, dk, size)
+    a = batching.bdim_at_front(a, da, size)
+    return random_gamma_p.bind(k, a, log_space=log_space), 0
+
+
+batching.primitive_batchers[random_gamma_p] = _gamma_batch
+
+
+def _gamma(key, a, shape, dtype, fname, log_space):
+    jnp = _jnp()
+    key = _check_key(key, fname)
+    dt = _float_dtype(dtype, fname)
+    a = jnp.asarray(a).astype(dt)
+    shape = a.shape if shape is None else _shape(shape)
+    try:
+        if np.broadcast_shapes(shape, a.shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"random.{fname}: shape {shape} is not broadcast-compatible with "
+                         f"the parameter's shape {a.shape}") from None
+    if a.shape != shape:
+        a = jnp.broadcast_to(a, shape)
+    return random_gamma_p.bind(key, a, log_space=log_space)
+
+
 def gamma(key, a, shape=None, dtype=None):
-    dt = _float_dtype(dtype, "gamma")
-    return _sample(key, "gamma", "gamma", shape, dt, a)
+    return _gamma(key, a, shape, dtype, "gamma", False)
 
 
 def loggamma(key, a, shape=None, dtype=None):
-    return _jnp().log(gamma(key, a, shape, dtype))
+    return _gamma(key, a, shape, dtype, "loggamma", True)
+
+
+random_poisson_p = _prim(
+    "random_poisson", lambda key, lam, *, dtype: prng.poisson(key, lam, dtype),
+    lambda key, lam, *, dtype: ShapedArray(lam.shape, dtype))
+batching.primitive_batchers[random_poisson_p] = lambda vals, dims, **params: _gamma_batch_generic(
+    random_poisson_p, vals, dims, **params)
+
+
+def _gamma_batch_generic(prim, vals, dims, **params):
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    vals = [batching.bdim_at_front(v, d, size) for v, d in zip(vals, dims)]
+    return prim.bind(*vals, **params), 0
 
 
 def poisson(key, lam, shape=None, dtype=None):
-    return _sample(key, "poisson", "poisson", shape, _int_dtype(dtype), lam)
+    jnp = _jnp()
+    key = _check_key(key, "poisson")
+    dt = _int_dtype(dtype)
+    lam = jnp.asarray(lam)
+    shape = lam.shape if shape is None else _shape(shape)
+    lam = jnp.broadcast_to(lam, shape).astype(np.float32)
+    return random_poisson_p.bind(key, lam, dtype=dt)
 
 
 def binomial(key, n, p, shape=None, dtype=None):

@@ -2,3 +2,4 @@
 from cotan.scipy import special  # noqa: F401
 from cotan.scipy import stats  # noqa: F401
 from cotan.scipy import linalg  # noqa: F401,E402
+from cotan.scipy import optimize  # noqa: F401,E402

@@ -793,3 +793,247 @@ def lu_solve(lu_, permutation, b, trans=0):
 def _solve(a, b):
     lu_, _, perm = lu_p.bind(a)
     return lu_solve(lu_, perm, b)
+
+
+# --------------------------------------------------------------------------
+# cofactor / det / slogdet / pinv: primitives whose JVPs are finite where the
+# composite (LU- or SVD-based) derivatives are not.
+
+def _prod_excluding(s):
+    """p[..., i] = prod_{j != i} s[..., j] without dividing (safe at zeros)."""
+    n = s.shape[-1]
+    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    left = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    right = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    return (left * right)[..., :n]
+
+
+def _cofactor_impl(a):
+    """Cofactor matrix C = adj(a)^T, computed from an SVD so that it is exact
+    (and finite) for singular matrices: with a = U diag(s) Vh,
+    adj(a) = det(U) det(Vh) Vh^H diag(prod_{j!=i} s_j) U^H."""
+    a = np.asarray(a)
+    n = a.shape[-1]
+    if n == 0:
+        return a.copy()
+    if n == 1:
+        return np.ones_like(a)
+    u, s, vh = np.linalg.svd(a)
+    p = _prod_excluding(s).astype(a.dtype)
+    ph = np.linalg.det(u) * np.linalg.det(vh)
+    vh_h = np.conj(np.swapaxes(vh, -1, -2))
+    u_h = np.conj(np.swapaxes(u, -1, -2))
+    adj = ph[..., None, None] * ((vh_h * p[..., None, :]) @ u_h)
+    return np.swapaxes(adj, -1, -2).astype(a.dtype, copy=False)
+
+
+def _square_abstract(name):
+    def rule(a):
+        _check_square(name, a)
+        return ShapedArray(a.shape, a.dtype)
+    return rule
+
+
+cofactor_p = Primitive("cofactor")
+cofactor_p.def_impl(_cofactor_impl)
+cofactor_p.def_abstract_eval(_square_abstract("cofactor"))
+cofactor_p.weak_type_rule = lambda args, params: False
+
+
+def _minor_selectors(n, dtype):
+    """R[i] (n-1, n): the identity with row i deleted."""
+    eye = np.eye(n, dtype=dtype)
+    return np.stack([np.delete(eye, i, axis=0) for i in range(n)])
+
+
+def _cofactor_jvp(primals, tangents):
+    """dC_ij = (-1)^(i+j) d det(M_ij) = (-1)^(i+j) <cofactor(M_ij), dM_ij>,
+    with M_ij the (i, j) minor: a batch of n^2 cofactors of (n-1)-matrices
+    (so higher derivatives recurse the same way)."""
+    from .dot import dot_general
+    from .elementwise import mul
+    from .structural import broadcast_in_dim, reduce_sum, transpose
+    (a,), (t,) = primals, tangents
+    c = cofactor_p.bind(a)
+    if type(t) is Zero:
+        return c, Zero.from_value(c)
+    av = _aval(a)
+    n = av.shape[-1]
+    if n <= 1:
+        return c, Zero.from_value(c)
+    nb = av.ndim - 2
+    bs = av.shape[:-2]
+    R = Array(_minor_selectors(n, av.dtype), False)        # (n, n-1, n)
+
+    def minors(x):
+        # (..., n, n) -> (..., i, j, n-1, n-1) = R[i] x R[j]^T
+        y = dot_general(R, x, (((2,), (nb,)), ((), ())))    # (i, n-1, ..., n)
+        y = dot_general(y, R, (((2 + nb,), (2,)), ((), ())))  # (i, n-1, ..., j, n-1)
+        nd = _aval(y).ndim
+        return transpose(y, tuple(range(2, 2 + nb)) + (0, nd - 2, 1, nd - 1))
+
+    cm = cofactor_p.bind(minors(a))                         # (..., n, n, n-1, n-1)
+    signs = Array(((-1.0) ** np.add.outer(np.arange(n), np.arange(n))).astype(av.dtype), False)
+    signs = broadcast_in_dim(signs, bs + (n, n), (nb, nb + 1))
+    dc = reduce_sum(mul(cm, minors(t)), (nb + 2, nb + 3))
+    return c, mul(signs, dc)
+
+
+ad.primitive_jvps[cofactor_p] = _cofactor_jvp
+_batch_leading(cofactor_p)
+
+
+def cofactor(x):
+    """The cofactor matrix ``adj(x)^T`` (finite and exact for singular x)."""
+    return cofactor_p.bind(x)
+
+
+def _det_impl(a):
+    a = np.asarray(a)
+    if a.shape[-1] == 0:
+        return np.ones(a.shape[:-2], a.dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(np.linalg.det(a)).astype(a.dtype, copy=False)
+
+
+def _det_abstract(a):
+    _check_square("det", a)
+    return ShapedArray(a.shape[:-2], a.dtype)
+
+
+det_p = Primitive("det")
+det_p.def_impl(_det_impl)
+det_p.def_abstract_eval(_det_abstract)
+det_p.weak_type_rule = lambda args, params: False
+
+
+def _det_jvp(primals, tangents):
+    """d det(A) = <cofactor(A), dA> (sum of elementwise products): finite at
+    singular A (the adjugate of a rank n-1 matrix is nonzero)."""
+    from .elementwise import mul
+    from .structural import reduce_sum
+    (a,), (t,) = primals, tangents
+    d = det_p.bind(a)
+    if type(t) is Zero:
+        return d, Zero.from_value(d)
+    nd = _aval(a).ndim
+    return d, reduce_sum(mul(cofactor_p.bind(a), t), (nd - 2, nd - 1))
+
+
+ad.primitive_jvps[det_p] = _det_jvp
+_batch_leading(det_p)
+
+
+def det(x):
+    return det_p.bind(x)
+
+
+def _slogdet_impl(a):
+    a = np.asarray(a)
+    rdt = _real_dtype(a.dtype)
+    if a.shape[-1] == 0:
+        return [np.ones(a.shape[:-2], a.dtype), np.zeros(a.shape[:-2], rdt)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sign, logdet = np.linalg.slogdet(a)
+    return [np.asarray(sign).astype(a.dtype, copy=False),
+            np.asarray(logdet).astype(rdt, copy=False)]
+
+
+def _slogdet_abstract(a):
+    _check_square("slogdet", a)
+    b = a.shape[:-2]
+    return [ShapedArray(b, a.dtype), ShapedArray(b, _real_dtype(a.dtype))]
+
+
+slogdet_p = Primitive("slogdet", multiple_results=True)
+slogdet_p.def_impl(_slogdet_impl)
+slogdet_p.def_abstract_eval(_slogdet_abstract)
+slogdet_p.weak_type_rule = lambda args, params: False
+
+
+def _slogdet_jvp(primals, tangents):
+    """logdet' = tr(solve(A, dA)) (its real part for complex A, whose sign
+    moves by i*Im(tr(...))*sign); the real sign has zero tangent."""
+    from .elementwise import mul, real, sub
+    (a,), (t,) = primals, tangents
+    sign, logdet = slogdet_p.bind(a)
+    if type(t) is Zero:
+        return [sign, logdet], [Zero.from_value(sign), Zero.from_value(logdet)]
+    tr = _diag_sum(_solve(a, t))
+    if _aval(a).dtype.kind == "c":
+        ld_dot = real(tr)
+        sign_dot = mul(sub(tr, _to_dtype(ld_dot, _aval(tr).dtype)), sign)
+        return [sign, logdet], [sign_dot, ld_dot]
+    return [sign, logdet], [Zero.from_value(sign), tr]
+
+
+def _diag_sum(x):
+    from .structural import reduce_sum
+    return reduce_sum(_diag_part(x), (_aval(x).ndim - 2,))
+
+
+ad.primitive_jvps[slogdet_p] = _slogdet_jvp
+_batch_leading(slogdet_p)
+
+
+def slogdet(x):
+    return tuple(slogdet_p.bind(x))
+
+
+def _pinv_impl(a, *, rtol):
+    a = np.asarray(a)
+    m, n = a.shape[-2:]
+    if m == 0 or n == 0:
+        return np.zeros(a.shape[:-2] + (n, m), a.dtype)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    if rtol is None:
+        rtol = max(m, n) * np.finfo(s.dtype).eps
+    cutoff = rtol * s[..., :1]
+    keep = s > cutoff
+    s_inv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0).astype(s.dtype)
+    vh_h = np.conj(np.swapaxes(vh, -1, -2))
+    u_h = np.conj(np.swapaxes(u, -1, -2))
+    return ((vh_h * s_inv[..., None, :]) @ u_h).astype(a.dtype, copy=False)
+
+
+def _pinv_abstract(a, *, rtol):
+    if a.ndim < 2 or a.dtype.kind not in "fc":
+        raise TypeError(f"pinv requires a floating or complex array of rank >= 2, got "
+                        f"{a.dtype}{list(a.shape)}")
+    return ShapedArray(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype)
+
+
+pinv_p = Primitive("pinv")
+pinv_p.def_impl(_pinv_impl)
+pinv_p.def_abstract_eval(_pinv_abstract)
+pinv_p.weak_type_rule = lambda args, params: False
+
+
+def _pinv_jvp(primals, tangents, *, rtol):
+    """dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P: needs no
+    distinct singular values."""
+    from .elementwise import add, neg, sub
+    (a,), (t,) = primals, tangents
+    p = pinv_p.bind(a, rtol=rtol)
+    if type(t) is Zero:
+        return p, Zero.from_value(p)
+    ap = _mm(a, p)                                    # (m, m)
+    pa = _mm(p, a)                                    # (n, n)
+    ph = _H(p)
+    th = _H(t)
+    out = neg(_mm(_mm(p, t), p))
+    out = add(out, _mm(_mm(_mm(p, ph), th), sub(_eye_like(ap), ap)))
+    out = add(out, _mm(_mm(sub(_eye_like(pa), pa), th), _mm(ph, p)))
+    return p, out
+
+
+ad.primitive_jvps[pinv_p] = _pinv_jvp
+_batch_leading(pinv_p)
+
+
+def pinv(x, rtol=None):
+    """Moore-Penrose pseudo-inverse with a static relative cutoff ``rtol``
+    (None: ``max(m, n) * eps``)."""
+    return pinv_p.bind(x, rtol=None if rtol is None else float(rtol))

@@ -28,6 +28,7 @@ from .convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  #
                           padtype_to_pads)
 from .windowed import (reduce_window, reduce_window_max, reduce_window_min,  # noqa: F401
                        reduce_window_sum)
+from .precision import reduce_precision  # noqa: F401
 import types as _types
 
 __all__ = [n for n, v in dict(globals()).items()

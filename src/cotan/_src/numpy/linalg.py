@@ -3,10 +3,10 @@
 Every function is composed from lax operations and the primitives of
 ``lax/linalg.py`` (``solve``/``inv``/``det``/``slogdet`` go through ``lu`` and
 ``triangular_solve``), so forward and reverse derivatives, jit and vmap come
-from those primitives' rules.  Known differences from JAX: ``det``/``slogdet``
-of a singular matrix have nan/inf derivatives (JAX's custom JVP is finite
-there); ``pinv``'s derivative goes through ``svd`` (so it needs distinct
-singular values, JAX's custom JVP does not).
+from those primitives' rules.  ``det``, ``slogdet`` and ``pinv`` are
+primitives of their own (``det_p``, ``slogdet_p``, ``pinv_p``) whose JVPs, like
+JAX's custom JVPs, stay finite at singular matrices (det: the cofactor matrix;
+slogdet: ``tr(solve(A, dA))``) and at repeated singular values (pinv).
 """
 from __future__ import annotations
 
@@ -204,35 +204,14 @@ def inv(a):
     return _solve_mat(a, eye)
 
 
-def _lu_diag_parity(a):
-    jnp = _jnp()
-    lu, piv, _ = _ll.lu(a)
-    d = _ll._diag_part(lu)
-    swaps = jnp.sum(piv != jnp.arange(piv.shape[-1], dtype=piv.dtype), axis=-1)
-    parity = jnp.where(swaps % 2 == 1, -1.0, 1.0).astype(a.dtype)
-    return d, parity
-
-
 def det(a):
-    jnp = _jnp()
     a = _square(a, "det")
-    d, parity = _lu_diag_parity(a)
-    return parity * jnp.prod(d, axis=-1)
+    return _ll.det(a)
 
 
 def slogdet(a, *, method=None):
-    jnp = _jnp()
     a = _square(a, "slogdet")
-    d, parity = _lu_diag_parity(a)
-    ad_ = jnp.abs(d)
-    logabs = jnp.sum(jnp.log(ad_), axis=-1)
-    if a.dtype.kind == "c":
-        sign = parity * jnp.prod(d / ad_.astype(d.dtype), axis=-1)
-    else:
-        sign = parity * jnp.prod(jnp.sign(d), axis=-1)
-    zero = jnp.any(d == 0, axis=-1)
-    sign = jnp.where(zero, jnp.zeros_like(sign), sign)
-    logabs = jnp.where(zero, -jnp.inf, logabs)
+    sign, logabs = _ll.slogdet(a)
     return SlogdetResult(sign, logabs)
 
 
@@ -279,21 +258,15 @@ def _default_rtol(a, s):
 
 
 def pinv(a, rtol=None, hermitian=False, *, rcond=None):
-    jnp = _jnp()
     a = _mat(a, "pinv")
     if rcond is not None:
         rtol = rcond
-    m, n = a.shape[-2:]
-    if m == 0 or n == 0:
-        return jnp.zeros(a.shape[:-2] + (n, m), a.dtype)
-    u, s, vh = svd(lx.conj(a) if a.dtype.kind == "c" else a, full_matrices=False)
-    if rtol is None:
-        rtol = _default_rtol(a, s)
-    cutoff = jnp.asarray(rtol, s.dtype)[..., None] * s[..., :1]
-    s_inv = jnp.where(s > cutoff, 1.0 / jnp.where(s > cutoff, s, 1.0), 0.0).astype(s.dtype)
-    # pinv(a) = V diag(1/s) U^H; with conj(a) = U S Vh: pinv(a) = Vh^T diag(1/s) U^T
-    return jnp.matmul(matrix_transpose(vh) * s_inv[..., None, :].astype(a.dtype),
-                      matrix_transpose(u))
+    if rtol is not None and not isinstance(rtol, (int, float, np.floating, np.integer)):
+        rtol = np.asarray(rtol)
+        if rtol.ndim:
+            raise NotImplementedError("pinv: rtol must be a scalar")
+        rtol = float(rtol)
+    return _ll.pinv(a, rtol)
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):

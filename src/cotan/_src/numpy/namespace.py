@@ -93,4 +93,7 @@ from .extras import (ComplexWarning, array_equiv, array_repr, array_str, bartlet
                      save, savez, set_printoptions, single, spacing, trapezoid, uint,
                      unstack, vecdot, vecmat)
 
+from .polynomial import poly, polydiv, polyfit, roots  # noqa: F401,E402
+from .misc_names import (mask_indices, packbits, place, put, put_along_axis,  # noqa: F401,E402
+                         unpackbits)
 __all__ = [n for n in dir() if not n.startswith("_")]
