@@ -100,3 +100,67 @@ def test_mask_indices():
             np.testing.assert_array_equal(np.asarray(g), r)
     got = jnp.mask_indices(3, jnp.triu, 1, size=5)
     assert got[0].shape == (5,)
+
+
+def _np_ufunc():
+    return np.frompyfunc(lambda x, y: x * y + 1, 2, 1)
+
+
+def test_frompyfunc_call_outer_and_attrs():
+    u = jnp.frompyfunc(lambda x, y: x * y + 1, 2, 1, identity=0)
+    assert isinstance(u, jnp.ufunc)
+    assert (u.nin, u.nout, u.nargs, u.identity) == (2, 1, 2, 0)
+    a = np.arange(1., 7.).reshape(2, 3)
+    np.testing.assert_allclose(np.asarray(u(jnp.asarray(a), 2.)), a * 2 + 1)
+    np.testing.assert_allclose(np.asarray(u.outer(jnp.arange(2.), jnp.arange(3.))),
+                               _np_ufunc().outer(np.arange(2.), np.arange(3.)).astype(float))
+    assert u.outer(jnp.arange(2.), jnp.ones((2, 2))).shape == (2, 2, 2)
+    v = jnp.frompyfunc(lambda x: (x, x + 1), 1, 2)
+    r0, r1 = v(jnp.arange(2.))
+    np.testing.assert_allclose(np.asarray(r1), [1., 2.])
+    with pytest.raises(ValueError, match="binary"):
+        v.reduce(jnp.ones(3))
+    with pytest.raises(TypeError):
+        u(jnp.ones(2))
+    np.testing.assert_allclose(np.asarray(cotan.jit(u)(jnp.asarray(a), 3.)), a * 3 + 1)
+
+
+def test_ufunc_reduce_accumulate_sequential_like_numpy():
+    u = jnp.frompyfunc(lambda x, y: x * y + 1, 2, 1, identity=0)
+    a = np.arange(1., 7.).reshape(2, 3)
+    nu = _np_ufunc()
+    for axis in (0, 1, None):
+        np.testing.assert_allclose(np.asarray(u.reduce(jnp.asarray(a), axis=axis)),
+                                   np.asarray(nu.reduce(a if axis is not None else a.ravel(),
+                                                        axis=axis if axis is not None else 0),
+                                              dtype=float))
+    assert u.reduce(jnp.asarray(a), axis=1, keepdims=True).shape == (2, 1)
+    np.testing.assert_allclose(np.asarray(u.accumulate(jnp.asarray(a), axis=1)),
+                               nu.accumulate(a, axis=1).astype(float))
+    np.testing.assert_allclose(np.asarray(u.accumulate(jnp.asarray(a), axis=0)),
+                               nu.accumulate(a, axis=0).astype(float))
+    w = np.array([[True, False, True], [True, True, False]])
+    np.testing.assert_allclose(
+        np.asarray(u.reduce(jnp.asarray(a), where=jnp.asarray(w), initial=5.)), [25., 26., 16.])
+    assert float(u.reduce(jnp.zeros((0,)))) == 0.0
+    f = cotan.jit(lambda x: u.reduce(x, axis=1))
+    np.testing.assert_allclose(np.asarray(f(jnp.asarray(a))), [10., 127.])
+    with pytest.raises(NotImplementedError):
+        u.reduce(jnp.asarray(a), axis=(0, 1))
+    m = jnp.frompyfunc(jnp.maximum, 2, 1)
+    with pytest.raises(ValueError, match="identity"):
+        m.reduce(jnp.zeros((0,)))
+
+
+def test_ufunc_at_and_reduceat():
+    u = jnp.frompyfunc(lambda x, y: x * y + 1, 2, 1, identity=0)
+    got = u.at(jnp.zeros(4), jnp.array([0, 0, 2]), 3., inplace=False)
+    np.testing.assert_allclose(np.asarray(got), [4., 0., 1., 0.])  # repeated index applied twice
+    with pytest.raises(ValueError, match="in-place"):
+        u.at(jnp.zeros(4), jnp.array([0]), 1.)
+    neg = jnp.frompyfunc(lambda x: -x, 1, 1)
+    np.testing.assert_allclose(
+        np.asarray(neg.at(jnp.arange(4.), jnp.array([1, 1, 3]), inplace=False)), [0., 1., 2., -3.])
+    idx = np.array([0, 4, 1, 5])
+    np.testing.assert_allclose(np.asarray(u.reduceat(jnp.arange(8.), jnp.asarray(idx))),
+                               _np_ufunc().reduceat(np.arange(8.), idx).astype(float))

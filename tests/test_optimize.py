@@ -72,7 +72,8 @@ def test_result_struct_fields():
 def test_under_jit_matches_eager():
     f = cotan.jit(lambda x0: minimize(rosen, x0, method="BFGS"))
     x0 = jnp.array([-1., 1.])
-    rj = f(x0)
+    with np.errstate(all="ignore"):  # discarded nan interpolation candidates in the zoom
+        rj = f(x0)
     re = minimize(rosen, x0, method="BFGS")
     assert bool(rj.success)
     np.testing.assert_allclose(np.asarray(rj.x), np.asarray(re.x), rtol=1e-5)

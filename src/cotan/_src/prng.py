@@ -1342,3 +1342,149 @@ def random_gamma_grad(a, x) -> np.ndarray:
                 live = (np.abs(de - 1) > 1e-16) | (np.abs(dde) > 1e-16 * np.abs(dh))
             out[cf] = xx * ((np.log(xx) - sps.digamma(aa)) * h + dh)
     return out.reshape(np.broadcast_shapes(np.shape(a), np.shape(x))).astype(dt)
+
+
+# ---------------------------------------------------------------------------
+# binomial: JAX's algorithm (inversion for n*q <= 10, BTRS transformed
+# rejection otherwise; q = min(p, 1-p)) with JAX's key splitting.  Both
+# samplers run on the whole array (as in JAX) and are then selected per
+# element.  Each key-batch member loops independently (as JAX's batched
+# while_loop does under vmap); within one member the loops run until every
+# element is done and, as in JAX, a BTRS element accepted earlier is
+# overwritten by any later accepted candidate.
+# ---------------------------------------------------------------------------
+
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
+                  0.02079067210376509, 0.0166446911898211, 0.0138761288230707,
+                  0.0118967099458917, 0.0104112652619720, 0.00925546218271273,
+                  0.00833056343336287)
+
+
+def _stirling_approx_tail(k):
+    dt = k.dtype
+    t = dt.type
+    table = np.array(_STIRLING_TAIL, dt)
+    use_tail = k <= t(9)
+    kc = np.clip(k, t(0), t(9)).astype(dt)   # JAX evaluates the series at the clamped k
+    kp1 = (kc + t(1)).astype(dt)
+    kp1sq = (kp1 * kp1).astype(dt)
+    approx = ((t(1.0 / 12) - (t(1.0 / 360) - t(1.0 / 1260) / kp1sq) / kp1sq) / kp1).astype(dt)
+    idx = np.nan_to_num(np.floor(kc)).astype(np.int32)
+    return np.where(use_tail, table[np.clip(idx, 0, 9)], approx).astype(dt)
+
+
+def _binomial_inversion(keys, count, prob, shape):
+    # keys (B, 2); count, prob (B,) + shape
+    dt = prob.dtype
+    t = dt.type
+    log1mp = xla_log1p(-prob)
+    num_geom = np.zeros(prob.shape, dt)
+    geom_sum = np.zeros(prob.shape, dt)
+    keys = keys.copy()
+    B = keys.shape[0]
+    active = np.arange(B)
+    flat = lambda x: x.reshape(x.shape[0], -1)
+    active = active[flat(geom_sum <= count).any(1)]
+    while active.size:
+        s = split(keys[active])
+        sub = s[:, 0]
+        keys[active] = s[:, 1]
+        cnt, gs, ng = count[active], geom_sum[active], num_geom[active]
+        num_geom[active] = np.where(gs <= cnt, ng + t(1), ng)
+        u = np.asarray(uniform(sub, shape, dt)).reshape(gs.shape)
+        geom = np.ceil(xla_log(u) / log1mp[active]).astype(dt)
+        gs = (gs + geom).astype(dt)
+        geom_sum[active] = gs
+        active = active[flat(gs <= cnt).any(1)]
+    return (num_geom - t(1)).astype(dt)
+
+
+def _btrs(keys, count, prob, shape):
+    dt = prob.dtype
+    t = dt.type
+    stddev = np.sqrt(count * prob * (t(1) - prob)).astype(dt)
+    b = (t(1.15) + t(2.53) * stddev).astype(dt)
+    a = (t(-0.0873) + t(0.0248) * b + t(0.01) * prob).astype(dt)
+    c = (count * prob + t(0.5)).astype(dt)
+    v_r = (t(0.92) - t(4.2) / b).astype(dt)
+    r = (prob / (t(1) - prob)).astype(dt)
+    alpha = ((t(2.83) + t(5.1) / b) * stddev).astype(dt)
+    m = np.floor((count + t(1)) * prob).astype(dt)
+    st_m = _stirling_approx_tail(m)
+    st_nm = _stirling_approx_tail((count - m).astype(dt))
+    ub0 = ((m + t(0.5)) * xla_log((m + t(1)) / (r * (count - m + t(1))))).astype(dt)
+    k_out = np.full(prob.shape, t(-1))
+    accepted = np.zeros(prob.shape, bool)
+    keys = keys.copy()
+    flat = lambda x: x.reshape(x.shape[0], -1)
+    active = np.arange(keys.shape[0])
+    active = active[~flat(accepted).all(1)]
+    while active.size:
+        s = split(keys[active], 3)
+        keys[active] = s[:, 0]
+        A = active
+        u = np.asarray(uniform(s[:, 1], shape, dt)).reshape((A.size,) + prob.shape[1:])
+        v = np.asarray(uniform(s[:, 2], shape, dt)).reshape(u.shape)
+        cn, aa, bb, cc, rr = count[A], a[A], b[A], c[A], r[A]
+        u = (u - t(0.5)).astype(dt)
+        us = (t(0.5) - np.abs(u)).astype(dt)
+        accept1 = (us >= t(0.07)) & (v <= v_r[A])
+        k = np.floor((t(2) * aa / us + bb) * u + cc).astype(dt)
+        reject = (k < 0) | (k > cn)
+        lv = xla_log((v * alpha[A] / (aa / (us * us) + bb)).astype(dt))
+        ub = (ub0[A]
+              + (cn + t(1)) * xla_log((cn - m[A] + t(1)) / (cn - k + t(1)))
+              + (k + t(0.5)) * xla_log(rr * (cn - k + t(1)) / (k + t(1)))
+              + st_m[A] + st_nm[A]
+              - _stirling_approx_tail(k)
+              - _stirling_approx_tail((cn - k).astype(dt))).astype(dt)
+        accept = accept1 | (~reject & (lv <= ub))
+        k_out[A] = np.where(accept, k, k_out[A])
+        acc = accepted[A] | accept
+        accepted[A] = acc
+        active = A[~flat(acc).all(1)]
+    return k_out
+
+
+def binomial(key, count, prob, dtype) -> np.ndarray:
+    """``jax.random.binomial``: ``key`` (..., 2) with batch shape ``kb``;
+    ``count`` and ``prob`` of shape ``kb + shape`` in the computation dtype
+    (float32, or float64 under x64); ``dtype`` the output float dtype."""
+    key = np.asarray(key, _U32)
+    prob = np.asarray(prob)
+    dt = prob.dtype if prob.dtype in (_F32, _F64) else _F32
+    t = dt.type
+    prob = prob.astype(dt)
+    count = np.asarray(count).astype(dt)
+    kb = key.shape[:-1]
+    count, prob = np.broadcast_arrays(count, prob)
+    shape = prob.shape[len(kb):]
+    dtype = np.dtype(dtype)
+    B = int(np.prod(kb, dtype=np.int64))
+    if count.size == 0:
+        return np.zeros(kb + shape, dtype)
+    keys = key.reshape(B, 2)
+    count = count.reshape((B,) + shape)
+    prob = prob.reshape((B,) + shape)
+    with np.errstate(all="ignore"):
+        p_lt_half = prob < t(0.5)
+        q = np.where(p_lt_half, prob, t(1) - prob).astype(dt)
+        count_nan_or_neg = np.isnan(count) | (count < t(0))
+        count_inf = np.isinf(count)
+        q_is_nan = np.isnan(q)
+        q_l_0 = q < t(0)
+        q = np.where(q_is_nan | q_l_0, t(0.01), q).astype(dt)
+        use_inv = count_nan_or_neg | ((count * q).astype(dt) <= t(10))
+        count = np.floor(count)
+        count_inv = np.where(use_inv, count, t(0)).astype(dt)
+        count_btrs = np.where(use_inv, t(1e4), count).astype(dt)
+        q_btrs = np.where(use_inv, t(0.5), q).astype(dt)
+        inv = _binomial_inversion(keys, count_inv, q, shape).astype(dtype)
+        bt = _btrs(keys, count_btrs, q_btrs, shape).astype(dtype)
+        samples = np.where(use_inv, inv, bt)
+        invalid = q_l_0 | q_is_nan | count_nan_or_neg
+        samples = np.where(invalid, dtype.type(np.nan), samples)
+        samples = np.where(count_inf & ~invalid, dtype.type(np.inf), samples)
+        samples = np.where(p_lt_half | count_nan_or_neg | q_is_nan | count_inf, samples,
+                           (count.astype(dtype) - samples).astype(dtype))
+    return samples.astype(dtype).reshape(kb + shape)

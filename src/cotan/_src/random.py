@@ -209,9 +209,9 @@ def normal(key, shape=(), dtype=None):
 # gamma / loggamma / poisson run JAX's algorithms with JAX's key splitting
 # (prng.gamma, prng.poisson): JAX's numbers to float rounding, and gamma is
 # differentiable in a (implicit reparameterization, prng.random_gamma_grad),
-# which beta, dirichlet, chisquare, f, t inherit.  binomial still uses
-# NumPy's sampler seeded from the key's threefry bits: right distribution,
-# NOT JAX's numbers, zero derivative.
+# which beta, dirichlet, chisquare, f, t inherit.  binomial runs JAX's
+# inversion / BTRS algorithms with JAX's key splitting (prng.binomial):
+# JAX's numbers, zero derivative.
 
 
 def _int_dtype(dtype):
@@ -580,9 +580,41 @@ def poisson(key, lam, shape=None, dtype=None):
     return random_poisson_p.bind(key, lam, dtype=dt)
 
 
+random_binomial_p = _prim(
+    "random_binomial",
+    lambda key, n, p, *, dtype: prng.binomial(key, n, p, dtype),
+    lambda key, n, p, *, dtype: ShapedArray(p.shape, dtype))
+batching.primitive_batchers[random_binomial_p] = lambda vals, dims, **params: (
+    _gamma_batch_generic(random_binomial_p, vals, dims, **params))
+
+
 def binomial(key, n, p, shape=None, dtype=None):
+    """JAX's algorithm and key usage (inversion for n*min(p, 1-p) <= 10, BTRS
+    rejection otherwise): JAX's numbers for float32 / float64 parameters."""
+    jnp = _jnp()
+    key = _check_key(key, "binomial")
     dt = _float_dtype(dtype, "binomial")
-    return _sample(key, "binomial", "binomial", shape, dt, n, p)
+    p = jnp.asarray(p)
+    n = jnp.asarray(n)
+    if config.jax_enable_x64 and (p.dtype == np.float64 or p.dtype.kind in "biu"):
+        p = p.astype(np.float64)
+    else:
+        p = p.astype(np.float32)   # float16/bfloat16 p are computed in float32 here
+    n = n.astype(p.dtype)
+    pshape = np.broadcast_shapes(n.shape, p.shape)
+    if shape is None:
+        shape = pshape
+    else:
+        shape = _shape(shape)
+        try:
+            if np.broadcast_shapes(shape, pshape) != shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"random.binomial: shape {shape} is not broadcast-compatible "
+                             f"with the parameters' shape {pshape}") from None
+    n = jnp.broadcast_to(n, shape)
+    p = jnp.broadcast_to(p, shape)
+    return random_binomial_p.bind(key, n, p, dtype=dt)
 
 
 def beta(key, a, b, shape=None, dtype=None):

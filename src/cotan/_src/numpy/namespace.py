@@ -94,6 +94,6 @@ from .extras import (ComplexWarning, array_equiv, array_repr, array_str, bartlet
                      unstack, vecdot, vecmat)
 
 from .polynomial import poly, polydiv, polyfit, roots  # noqa: F401,E402
-from .misc_names import (mask_indices, packbits, place, put, put_along_axis,  # noqa: F401,E402
-                         unpackbits)
+from .misc_names import (frompyfunc, mask_indices, packbits, place, put,  # noqa: F401,E402
+                         put_along_axis, ufunc, unpackbits)
 __all__ = [n for n in dir() if not n.startswith("_")]
