@@ -299,7 +299,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         resid = jnp.zeros((0,), resid.dtype)
     if vec:
         x = x[:, 0]
-        resid = resid[..., 0] if not numpy_resid else resid
+        # (like JAX and NumPy, a 1-D b keeps a length-1 residual array)
     return x, resid, rank, s
 
 
