@@ -196,3 +196,31 @@ def test_gamma_grad_wrt_a_matches_finite_differences():
     gj = cotan.jit(cotan.grad(lambda a: random.loggamma(k, a, (3,)).sum()))(jnp.float32(0.4))
     ge = cotan.grad(lambda a: random.loggamma(k, a, (3,)).sum())(jnp.float32(0.4))
     np.testing.assert_allclose(np.asarray(gj), np.asarray(ge), rtol=1e-6)
+
+
+# --- binomial: JAX's inversion / BTRS algorithms and key splitting ----------
+
+@pytest.mark.parametrize("case", _DATA["binomial"], ids=lambda c: str(c["key"]))
+def test_binomial_matches_jax(case):
+    n = np.asarray(case["n"], np.float32)
+    p = np.asarray(case["p"], np.float32)
+    shape = tuple(case["shape"])
+    exp = _expected(case["out"])
+    k = _key(case["key"])
+    out = random.binomial(k, n, p, shape)
+    np.testing.assert_array_equal(np.asarray(out), exp)
+    outj = cotan.jit(lambda k: random.binomial(k, n, p, shape))(k)
+    np.testing.assert_array_equal(np.asarray(outj), exp)
+    # vmap over keys: each batch member runs its own rejection loops
+    ks = jnp.stack([k, k])
+    outv = cotan.vmap(lambda kk: random.binomial(kk, n, p, shape))(ks)
+    np.testing.assert_array_equal(np.asarray(outv), np.stack([exp, exp]))
+
+
+def test_binomial_moments_and_edges():
+    k = random.PRNGKey(5)
+    x = np.asarray(random.binomial(k, 1000.0, 0.3, (4000,)))
+    assert abs(x.mean() - 300) < 2 and abs(x.var() - 210) < 25
+    e = np.asarray(random.binomial(k, jnp.array([5.0, 5.0, -1.0]), jnp.array([0.0, 1.0, 0.5])))
+    np.testing.assert_array_equal(e[:2], [0.0, 5.0])
+    assert np.isnan(e[2])

@@ -240,6 +240,7 @@ def main():
     set_partitionable(True)
     v["tutorial"] = tut
     v.update(gamma_poisson_vectors())
+    v.update(binomial_vectors())
 
     with open(OUT, "w") as f:
         json.dump(v, f, separators=(",", ":"))
@@ -265,3 +266,26 @@ def gamma_poisson_vectors():
 
 if __name__ == "__main__":
     main()
+
+
+def binomial_vectors():
+    """binomial known answers (float32, partitionable threefry): inversion and
+    BTRS, p > 0.5 symmetry, p = 0 / 1 and invalid-parameter edges."""
+    set_x64(False)
+    out = []
+    n = np.array([0, 1, 5, 10, 37, 100, 1e4, 1e4, 20, 20, np.nan, -2, np.inf], np.float32)
+    p = np.array([0.3, 0.5, 0.9, 0.2, 0.6, 0.45, 1e-4, 0.999, 0.0, 1.0, 0.5, 0.5, 0.5], np.float32)
+    for seed in (0, 42, 7):
+        k = random.PRNGKey(seed)
+        out.append({"key": np.asarray(k).tolist(), "n": n.tolist(), "p": p.tolist(),
+                    "shape": [3, 13], "out": arr_record(random.binomial(k, n, p, (3, 13)))})
+    return {"binomial": out}
+
+
+def add_binomial_vectors():
+    """Append the binomial section to an existing prng_vectors.json."""
+    with open(OUT) as f:
+        v = json.load(f)
+    v.update(binomial_vectors())
+    with open(OUT, "w") as f:
+        json.dump(v, f, separators=(",", ":"))

@@ -255,47 +255,6 @@ random_choice_p = _prim(
     lambda key, *p, n, shape, replace, mode, dtype: ShapedArray(key.shape[:-1] + shape, dtype))
 
 
-def _key_seeds(key):
-    """Per-key 128-bit seeds for NumPy generators (from the key's threefry bits)."""
-    b = prng.random_bits(key, 32, (4,))
-    return b.reshape(-1, 4)
-
-
-def _np_sample_impl(key, *params, dist, shape, dtype):
-    key = np.asarray(key, np.uint32)
-    kb = key.shape[:-1]
-    seeds = _key_seeds(key)
-    params = [np.broadcast_to(np.asarray(p, np.float64), kb + shape).reshape((-1,) + shape)
-              for p in params]
-    outs = []
-    for i, s in enumerate(seeds):
-        rng = np.random.Generator(np.random.Philox(key=int(s[0]) | (int(s[1]) << 32)
-                                                   | (int(s[2]) << 64) | (int(s[3]) << 96)))
-        ps = [p[i] for p in params]
-        if dist == "gamma":
-            out = rng.standard_gamma(ps[0], size=shape)
-        elif dist == "poisson":
-            out = rng.poisson(ps[0], size=shape)
-        elif dist == "binomial":
-            out = rng.binomial(np.maximum(np.floor(ps[0]), 0).astype(np.int64),
-                               np.clip(ps[1], 0, 1), size=shape)
-        else:
-            raise ValueError(dist)
-        outs.append(np.asarray(out))
-    return np.asarray(np.stack(outs).reshape(kb + shape), dtype)
-
-
-random_sample_p = _prim(
-    "random_sample", _np_sample_impl,
-    lambda key, *params, dist, shape, dtype: ShapedArray(key.shape[:-1] + shape, dtype))
-
-
-def _sample_batch(vals, dims, **params):
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
-    vals = [batching.bdim_at_front(v, d, size) for v, d in zip(vals, dims)]
-    return random_sample_p.bind(*vals, **params), 0
-
-
 def _choice_batch(vals, dims, **params):
     if any(d is not None for d in dims[1:]):
         raise NotImplementedError("vmap of random.choice over p is not supported in cotan")
@@ -304,7 +263,6 @@ def _choice_batch(vals, dims, **params):
 
 for _p in (random_randint_p, random_gumbel_p, random_permutation_p):
     _key_batcher(_p)
-batching.primitive_batchers[random_sample_p] = _sample_batch
 batching.primitive_batchers[random_choice_p] = _choice_batch
 
 
@@ -469,18 +427,6 @@ def rademacher(key, shape=(), dtype=None):
     dt = _int_dtype(dtype)
     b = bernoulli(key, 0.5, shape)
     return (2 * b.astype(dt) - 1).astype(dt)
-
-
-def _sample(key, fname, dist, shape, dtype, *params):
-    jnp = _jnp()
-    key = _check_key(key, fname)
-    params = [jnp.asarray(p, np.float32 if not config.jax_enable_x64 else np.float64)
-              for p in params]
-    if shape is None:
-        shape = np.broadcast_shapes(*(p.shape for p in params))
-    shape = _shape(shape)
-    params = [jnp.broadcast_to(p, shape) for p in params]
-    return random_sample_p.bind(key, *params, dist=dist, shape=shape, dtype=dtype)
 
 
 random_gamma_p = Primitive("random_gamma")
