@@ -34,6 +34,8 @@ from cotan._src.config import config  # noqa: E402,F401
 from cotan._src.interpreters.jit import disable_jit  # noqa: E402,F401
 from cotan._src.core import Array  # noqa: E402,F401
 from cotan._src.shape import ShapeDtypeStruct  # noqa: E402,F401
+from cotan._src.custom_derivatives import custom_jvp, custom_vjp, pure_callback, eval_shape, closure_convert  # noqa: E402,F401,E501
+from cotan import flatten_util  # noqa: E402,F401
 from cotan._src.dtypes import float0  # noqa: E402,F401
 from cotan._src.tree_util import tree_map  # noqa: E402,F401
 from cotan import tree_util  # noqa: E402,F401
@@ -47,3 +49,5 @@ from cotan import scipy  # noqa: E402,F401
 from cotan import test_util  # noqa: E402,F401
 
 __version__ = "0.1.0"
+from cotan._src.checkpoint import checkpoint, remat, checkpoint_policies  # noqa: E402,F401
+from cotan import ad_checkpoint  # noqa: E402,F401
