@@ -55,3 +55,14 @@ def test_differentiable_compositions():
     eq(g, [1., 4., 3.])
     g = cotan.grad(lambda v: jnp.vecdot(v, v))(jnp.array([1., 2.]))
     eq(g, [2., 4.])
+
+
+def test_logaddexp_derivatives_at_ties(x64):
+    # max/abs formulations get the second derivative wrong where x == y
+    d1 = cotan.grad(lambda t: jnp.logaddexp(0., t))
+    assert float(d1(0.)) == 0.5
+    assert abs(float(cotan.grad(d1)(0.)) - 0.25) < 1e-12
+    eq(cotan.vmap(jnp.logaddexp)(jnp.arange(3.), jnp.ones(3)), np.logaddexp(np.arange(3.), 1.))
+    from cotan.test_util import check_grads
+    check_grads(jnp.logaddexp, (np.array([0.3, 1.0]), np.array([0.3, -2.0])), order=2,
+                atol=1e-2, rtol=1e-2)

@@ -474,12 +474,40 @@ def log10(x, /):
     return lx.div(lx.log(x), _bcast_like(Array(np.asarray(np.log(10), x.dtype)), x))
 
 
-def logaddexp(x, y, /):
-    x, y = promote_args_inexact(x, y)
+def _logaddexp_value(x, y):
     amax = lx.max(x, y)
     delta = lx.sub(x, y)
     out = lx.add(amax, lx.log1p(lx.exp(lx.neg(lx.abs(delta)))))
     return lx.select_n(isnan(delta), out, lx.add(x, y))
+
+
+def _replace_inf(x):
+    return lx.select_n(isinf(x), x, _c(x, 0))
+
+
+def _logaddexp_jvp(primals, tangents):
+    # d out = tx exp(x - out) + ty exp(y - out): smooth everywhere, also at
+    # x == y where the max/abs formulation has the wrong second derivative
+    x, y = primals
+    tx, ty = tangents
+    out = _logaddexp_custom(x, y)
+    o = _replace_inf(out)
+    t = lx.add(lx.mul(tx, lx.exp(lx.sub(_replace_inf(x), o))),
+               lx.mul(ty, lx.exp(lx.sub(_replace_inf(y), o))))
+    return out, t
+
+
+_logaddexp_custom = None
+
+
+def logaddexp(x, y, /):
+    global _logaddexp_custom
+    x, y = promote_args_inexact(x, y)
+    if _logaddexp_custom is None:
+        from ..custom_derivatives import custom_jvp
+        _logaddexp_custom = custom_jvp(_logaddexp_value)
+        _logaddexp_custom.defjvp(_logaddexp_jvp)
+    return _logaddexp_custom(x, y)
 
 
 def logaddexp2(x, y, /):
