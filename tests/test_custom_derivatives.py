@@ -369,3 +369,37 @@ def test_ravel_pytree():
     assert float(g2[-1]) == 3.0 and float(jnp.sum(g2)) == 3.0
     with pytest.raises(ValueError):
         unravel(jnp.ones(4))
+
+
+def test_symbolic_zero_tangents():
+    import cotan as jax
+    from cotan.custom_derivatives import SymbolicZero
+    seen = []
+
+    @jax.custom_jvp
+    def f(x, y):
+        return x * y
+
+    def f_jvp(p, t):
+        x, y = p
+        tx, ty = t
+        seen.append((isinstance(tx, SymbolicZero), isinstance(ty, SymbolicZero)))
+        out = f(x, y)
+        if isinstance(ty, SymbolicZero):
+            return out, tx * y            # no work for the zero tangent
+        tx = tx.instantiate() if isinstance(tx, SymbolicZero) else tx
+        return out, tx * y + x * ty
+
+    f.defjvp(f_jvp, symbolic_zeros=True)
+    assert float(jax.grad(f)(2., 3.)) == 3.0
+    assert seen[-1] == (False, True)
+    assert float(jax.grad(f, 1)(2., 3.)) == 2.0
+    assert seen[-1] == (True, False)
+    # a rule may return a symbolic zero for an output tangent
+    @jax.custom_jvp
+    def g(x):
+        return x * 2.0
+
+    g.defjvp(lambda p, t: (g(*p), SymbolicZero(jax.ShapeDtypeStruct((), np.float32))),
+             symbolic_zeros=True)
+    assert float(jax.grad(g)(1.0)) == 0.0

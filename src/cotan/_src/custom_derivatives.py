@@ -157,10 +157,12 @@ class custom_jvp:
         return functools.partial(self, obj)
 
     def defjvp(self, jvp, symbolic_zeros=False):
-        if symbolic_zeros:
-            raise NotImplementedError("custom_jvp.defjvp(symbolic_zeros=True) is not supported "
-                                      "by cotan: tangents are always instantiated as zeros.")
+        """Set the JVP rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``.
+        With ``symbolic_zeros=True`` the rule receives :class:`SymbolicZero`
+        objects for tangents known to be zero (instead of arrays of zeros)
+        and may return them for zero output tangents."""
         self.jvp = jvp
+        self.symbolic_zeros = bool(symbolic_zeros)
         return jvp
 
     def defjvps(self, *jvps):
@@ -202,14 +204,35 @@ class custom_jvp:
         call_cj, fconsts = _trace_hoisted(flat_fun, in_avals)
         out_tree = box[0]
         rule = _JvpRule(self.jvp, name, tuple(static), in_tree, out_tree, call_cj.out_avals)
+        rule.symbolic_zeros = self.symbolic_zeros
         outs = custom_jvp_call_p.bind(*fconsts, *leaves, call_jaxpr=call_cj, jvp=rule,
                                       num_consts=len(fconsts))
         return tu.tree_unflatten(out_tree, outs)
 
 
+class SymbolicZero:
+    """A tangent known to be zero, given to JVP rules defined with
+    ``symbolic_zeros=True`` (``jax.custom_derivatives.SymbolicZero``)."""
+
+    def __init__(self, aval):
+        # (a ShapedArray, or anything with .shape and .dtype such as ShapeDtypeStruct)
+        self.aval = core.ShapedArray(aval.shape, aval.dtype)
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+
+    def instantiate(self):
+        return ad.zeros_like_aval(self.aval)
+
+    def __repr__(self):
+        return f"SymbolicZero({self.aval.str_short()})"
+
+
 class _JvpRule:
     """The user's JVP rule as a flat function (called lazily, when a JVP is
     needed): (primal leaves, tangent leaves) -> (output leaves, tangent leaves)."""
+
+    symbolic_zeros = False
 
     def __init__(self, jvp, name, static, in_tree, out_tree, out_avals):
         self.jvp = jvp
@@ -243,6 +266,8 @@ class _JvpRule:
                 "Custom JVP rule must produce primal and tangent outputs with equal container "
                 f"(pytree) structures, but got {po_t} and {to_t} respectively.")
         fixed_t = []
+        to_l = [ad.Zero(get_aval(p).to_tangent_aval()) if isinstance(t, SymbolicZero) else t
+                for t, p in zip(to_l, po_l)]
         for i, (p, t, want) in enumerate(zip(po_l, to_l, self.out_avals)):
             pa = get_aval(p)
             if not _same_type(pa, want):
@@ -251,7 +276,7 @@ class _JvpRule:
                     f"outputs with the same shapes and dtypes as the function's outputs, but "
                     f"output {i} is {pa.str_short()} while the function gives {want.str_short()}.")
             wt = want.to_tangent_aval()
-            if wt.dtype == dtypes.float0:
+            if wt.dtype == dtypes.float0 or type(t) is ad.Zero:
                 fixed_t.append(ad.Zero(wt))
                 continue
             ta = get_aval(t)
@@ -288,7 +313,10 @@ class _BatchedJvpRule:
 def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts):
     nf = num_consts
     fc, xs = primals[:nf], primals[nf:]
-    txs = [ad.instantiate_zeros(t) for t in tangents[nf:]]
+    if getattr(jvp, "symbolic_zeros", False):
+        txs = [SymbolicZero(t.aval) if type(t) is ad.Zero else t for t in tangents[nf:]]
+    else:
+        txs = [ad.instantiate_zeros(t) for t in tangents[nf:]]
     outs, touts = jvp(list(xs), txs)
     touts = [ad.Zero(a.to_tangent_aval()) if a.to_tangent_aval().dtype == dtypes.float0 else t
              for t, a in zip(touts, call_jaxpr.out_avals)]
