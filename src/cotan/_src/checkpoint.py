@@ -151,14 +151,7 @@ def remat_split(cj, nonzeros, policy):
     jaxpr = jj.jaxpr
     n, n_out = len(cj.in_avals), len(cj.out_avals)
     primal_in, tangent_in = jaxpr.invars[:n], jaxpr.invars[n:]
-    unknown = set(tangent_in)
-    known_eqns, lin_eqns = [], []
-    for eqn in jaxpr.eqns:
-        if any(type(v) is Var and v in unknown for v in eqn.invars):
-            lin_eqns.append(eqn)
-            unknown.update(eqn.outvars)
-        else:
-            known_eqns.append(eqn)
+    known_eqns, lin_eqns, unknown = pe.partition_eqns(jaxpr.eqns, tangent_in)
     p_outs, t_outs = jaxpr.outvars[:n_out], jaxpr.outvars[n_out:]
     if any(type(v) is Var and v in unknown for v in p_outs):
         raise NotImplementedError("checkpoint JVP: a primal output depends on tangents")

@@ -102,14 +102,7 @@ def _jvp_split(cj, nonzeros):
     n = len(cj.in_avals)
     n_out = len(cj.out_avals)
     primal_in, tangent_in = jaxpr.invars[:n], jaxpr.invars[n:]
-    unknown = set(tangent_in)
-    known_eqns, lin_eqns = [], []
-    for eqn in jaxpr.eqns:
-        if any(type(v) is Var and v in unknown for v in eqn.invars):
-            lin_eqns.append(eqn)
-            unknown.update(eqn.outvars)
-        else:
-            known_eqns.append(eqn)
+    known_eqns, lin_eqns, unknown = pe.partition_eqns(jaxpr.eqns, tangent_in)
     p_outs, t_outs = jaxpr.outvars[:n_out], jaxpr.outvars[n_out:]
     for v in p_outs:
         if type(v) is Var and v in unknown:

@@ -140,6 +140,21 @@ class StagingTrace(core.Trace):
         return jaxpr, consts
 
 
+def partition_eqns(eqns, unknown_vars):
+    """Partial evaluation of a list of equations: those reading (transitively)
+    any of ``unknown_vars`` are unknown, the rest known.  Returns
+    (known_eqns, unknown_eqns, set of unknown variables)."""
+    unknown = set(unknown_vars)
+    known_eqns, unknown_eqns = [], []
+    for eqn in eqns:
+        if any(type(v) is Var and v in unknown for v in eqn.invars):
+            unknown_eqns.append(eqn)
+            unknown.update(eqn.outvars)
+        else:
+            known_eqns.append(eqn)
+    return known_eqns, unknown_eqns, unknown
+
+
 def dce_eqns(eqns, outvars):
     live = {v for v in outvars if type(v) is Var}
     kept = []

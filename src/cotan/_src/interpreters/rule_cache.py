@@ -128,14 +128,7 @@ def _build_template(prim, in_avals, params, nz):
     tangent_vars = jaxpr.invars[n_p:]
     const_env = dict(zip(jaxpr.constvars, consts))
     # partial evaluation: an equation is unknown if it reads an unknown value
-    unknown = set(tangent_vars)
-    known_eqns, lin_eqns = [], []
-    for eqn in jaxpr.eqns:
-        if any(type(v) is Var and v in unknown for v in eqn.invars):
-            lin_eqns.append(eqn)
-            unknown.update(eqn.outvars)
-        else:
-            known_eqns.append(eqn)
+    known_eqns, lin_eqns, unknown = pe.partition_eqns(jaxpr.eqns, tangent_vars)
     n_out = len(outs)
     primal_out_atoms = jaxpr.outvars[:n_out]
     for v in primal_out_atoms:
