@@ -105,14 +105,8 @@ def _split_jaxpr(cj, n_known_in, n_known_out):
     unknown jaxpr: residuals + unknown ins -> remaining outs, residual vars)."""
     j = cj.jaxpr
     consts = set(j.constvars)
-    unknown = set(j.invars[n_known_in:])
-    known_eqns, unk_eqns = [], []
-    for e in j.eqns:
-        if any(type(v) is Var and v in unknown for v in e.invars):
-            unk_eqns.append(e)
-            unknown.update(e.outvars)
-        else:
-            known_eqns.append(e)
+    from ..interpreters.partial_eval import partition_eqns
+    known_eqns, unk_eqns, unknown = partition_eqns(j.eqns, j.invars[n_known_in:])
     k_outs = j.outvars[:n_known_out]
     u_outs = j.outvars[n_known_out:]
     for v in k_outs:
