@@ -253,22 +253,16 @@ def _checking_eager(self, args, params):
     return out
 
 
-_saved_can_use = []
-
-
 def _set_debug_nans(on):
     from .interpreters import rule_cache
     if on:
         core.Primitive.eager = _checking_eager
-        if not _saved_can_use:
-            _saved_can_use.append(rule_cache.can_use)
         # the compiled eager-gradient templates call NumPy implementations
         # directly; the generic path binds every primitive (and so checks it)
-        rule_cache.can_use = lambda primals: False
+        rule_cache.ENABLED = False
     else:
         core.Primitive.eager = _plain_eager
-        if _saved_can_use:
-            rule_cache.can_use = _saved_can_use.pop()
+        rule_cache.ENABLED = True
 
 
 def nan_checking_enabled():

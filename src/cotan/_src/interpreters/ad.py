@@ -332,8 +332,12 @@ def linearize_flat(fun, primals, has_aux=False, use_tape=True):
     below the JVP trace: the JVP rules compute primal values at once and only
     their tangent arithmetic is recorded.
     """
-    if use_tape and rule_cache.can_use(primals):
-        return rule_cache.linearize_on_tape(fun, primals, has_aux)
+    if use_tape:
+        if rule_cache.can_use(primals):
+            return rule_cache.linearize_on_tape(fun, primals, has_aux)
+        outer = rule_cache.can_lift(primals)
+        if outer is not None:
+            return rule_cache.linearize_lifted(fun, primals, has_aux, outer)
     in_avals = [get_aval(p).to_tangent_aval() for p in primals]
     st = core.push_trace(pe.StagingTrace)
     try:
