@@ -691,7 +691,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
                     f"only {len(shape)} (its shape is {shape}).")
             ax %= len(shape)
             norm_axes.append(ax)
-            sizes.append((i, ax, shape[ax], get_aval(x).str_short()))
+            sizes.append((i, ax, shape[ax], x))
         size_set = {s for _, _, s, _ in sizes}
         if len(size_set) > 1:
             from .tree_util import keystr, tree_flatten_with_path
@@ -699,8 +699,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
             paths += [keystr(p) for p, _ in tree_flatten_with_path(kwargs)[0]]
             names = _arg_names(fun, paths, len(arg_leaves))
             lines = "\n".join(
-                f"  * one axis had size {s}: axis {ax} of argument {names[i]} of type {t};"
-                for i, ax, s, t in sizes)
+                f"  * one axis had size {s}: axis {ax} of argument {names[i]} of type "
+                f"{get_aval(x).str_short()};"
+                for i, ax, s, x in sizes)
             raise ValueError(
                 "vmap got inconsistent sizes for array axes to be mapped:\n" + lines)
         if size_set:
@@ -768,6 +769,11 @@ def _split_axis(x, sizes, shapes, axis, where):
     pieces = []
     start = 0
     aval = get_aval(x)
+    if len(sizes) == 1:
+        # one block: no slicing (a copy of the whole Jacobian), at most a reshape
+        shp = tuple(shapes[0])
+        new = aval.shape[:axis] + shp if where == "back" else shp + aval.shape[axis + 1:]
+        return [x if new == aval.shape else jnp.reshape(x, new)]
     for n, shp in zip(sizes, shapes):
         idx = [slice(None)] * aval.ndim
         idx[axis] = slice(start, start + n)

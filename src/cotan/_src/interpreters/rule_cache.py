@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import core, dtypes
 from ..core import Array, JaxprEqn, Literal, ShapedArray, Tracer, Var
-from . import ad
+from . import ad, batching
 from . import partial_eval as pe
 
 _CACHE = {}
@@ -393,6 +393,32 @@ def can_use(primals):
     return True
 
 
+def _accumulate_batched(env, bat, n, c, b):
+    prev = env.get(n)
+    if prev is None:
+        env[n] = c
+        bat[n] = b
+    else:
+        env[n] = prev + c      # batch dims lead: an unbatched value broadcasts
+        bat[n] = b or bat[n]
+
+
+def _batched_backward_fn(tmpl, size, in_dims, axis_name):
+    cache = tmpl.lifted
+    if cache is None:
+        cache = tmpl.lifted = {}
+    key = ("batch", size, in_dims, axis_name)
+    fn = cache.get(key)
+    if fn is None:
+        from .jaxpr_transforms import batch_jaxpr
+        cj = tmpl.bwd_cj
+        bj = batch_jaxpr(cj, size, list(in_dims), [0] * len(cj.jaxpr.outvars), axis_name)
+        j = bj.jaxpr
+        fn = cache[key] = _Program(j.eqns, j.invars, j.outvars,
+                                   dict(zip(j.constvars, bj.consts))).fn
+    return fn
+
+
 class TapeLinearizeResult:
     """What ``ad.linearize_flat`` returns, backed by a tape.  ``backward``
     runs the compiled transposes; ``jaxpr``/``consts`` splice the linear map
@@ -412,7 +438,10 @@ class TapeLinearizeResult:
     def backward(self, cts_out):
         for c in cts_out:
             if c is not None and type(c) is not ad.Zero and type(c) is not Array:
-                return ad.backward_pass(self.jaxpr, self.consts, cts_out)
+                out = self._batched_backward(cts_out)
+                if out is None:
+                    out = ad.backward_pass(self.jaxpr, self.consts, cts_out)
+                return out
         env = {}
         for node, c in zip(self.out_nodes, cts_out):
             if node is None or c is None or type(c) is ad.Zero:
@@ -459,6 +488,76 @@ class TapeLinearizeResult:
                 if np.shape(c) != a.shape:
                     c = np.broadcast_to(c, a.shape)
                 result.append(Array(np.asarray(c, a.dtype) if c.dtype != a.dtype else c, a.weak_type))
+        return result
+
+    # --- vmap of the pullback: batched cotangents, compiled batched transposes
+    def _batched_backward(self, cts_out):
+        """The reverse pass when the cotangents are batched by the innermost
+        vmap (``vmap(pullback)``, ``jacrev``): each template's backward
+        program is replaced by its batched version (derived once per pattern
+        of batched inputs and batch size, compiled).  None if not applicable."""
+        stack = core._state.stack
+        if not ENABLED or not stack or type(stack[-1]) is not batching.BatchTrace:
+            return None
+        B = stack[-1]
+        size = B.axis_size
+        env, bat = {}, {}
+        for node, c in zip(self.out_nodes, cts_out):
+            if node is None or c is None or type(c) is ad.Zero:
+                continue
+            tc = type(c)
+            if tc is Array:
+                _accumulate_batched(env, bat, node, c._value, False)
+            elif tc is batching.BatchTracer and c._trace is B and type(c.val) is Array:
+                d = c.batch_dim
+                v = c.val._value
+                if d:
+                    v = np.moveaxis(v, d, 0)
+                _accumulate_batched(env, bat, node, v, d is not None)
+            else:
+                return None
+        tape = self.tape
+        for i in range(len(tape) - 1, -1, -1):
+            tmpl, residuals, in_nodes, out_nodes = tape[i]
+            if tmpl.bwd_fn is None:
+                _build_backward(tmpl)
+            if tmpl.single:
+                if out_nodes not in env:
+                    continue
+                cts = [env.pop(out_nodes)]
+                cb = [bat.pop(out_nodes)]
+            else:
+                cts = [env.pop(n, None) for n in out_nodes]
+                if all(c is None for c in cts):
+                    continue
+                cb = [bat.pop(n, False) for n in out_nodes]
+                cts = [np.zeros(a.shape, a.dtype) if c is None else c
+                       for c, a in zip(cts, tmpl.ct_avals)]
+            if True in cb:
+                fn = _batched_backward_fn(tmpl, size, (None,) * len(residuals) + tuple(
+                    0 if b else None for b in cb), B.axis_name)
+                outs = fn(*residuals, *cts)
+                ob = True
+            else:
+                outs = tmpl.bwd_fn(*residuals, *cts)
+                ob = False
+            for n, c, z in zip(in_nodes, outs, tmpl.bwd[1]):
+                if not z:
+                    _accumulate_batched(env, bat, n, c, ob)
+        result = []
+        for n, a in zip(self.in_nodes, self.in_avals):
+            c = env.get(n) if n is not None else None
+            if c is None:
+                result.append(ad.Zero(a))
+                continue
+            b = bat[n]
+            shape = (size,) + a.shape if b else a.shape
+            if np.shape(c) != shape:
+                c = np.broadcast_to(c, shape)
+            if c.dtype != a.dtype:
+                c = np.asarray(c, a.dtype)
+            c = Array(c, a.weak_type)
+            result.append(batching.BatchTracer(B, c, 0) if b else c)
         return result
 
     # --- the linear map as a jaxpr (built on demand)

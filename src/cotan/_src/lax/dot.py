@@ -66,13 +66,56 @@ def _blas_ready(x):
     return x
 
 
+_DIAG_MIN = 32
+
+
+def _diagonal_of(x):
+    """The diagonal of ``x`` if ``x`` is a square matrix (n >= _DIAG_MIN)
+    with no nonzero off-diagonal entry, else None.  Standard bases (jacrev,
+    jacfwd) and Jacobians of elementwise maps reach dot_general as such
+    matrices.  Three probes reject a dense matrix in well under 1 us."""
+    n = x.shape[0]
+    if n != x.shape[1] or n < _DIAG_MIN or x.dtype.kind not in "fc":
+        return None
+    if x[0, 1] != 0 or x[n - 1, 0] != 0 or x[n // 2, n - 1] != 0:
+        return None
+    d = np.diagonal(x)
+    if np.count_nonzero(x) != np.count_nonzero(d):
+        return None
+    return d
+
+
+def _all_finite(x):
+    """True only if every entry of ``x`` is finite (x . x is inf or nan when
+    one is; a false False, from overflow of huge values, only costs time)."""
+    r = x.reshape(-1)
+    return bool(np.isfinite(np.dot(r, r)))
+
+
+def _matmul(lhs, rhs):
+    """``lhs @ rhs`` for matrices; a diagonal operand is applied as a
+    scaling (O(n m) instead of O(n^2 m)), which gives the matmul's exact
+    values (every other product is an exact zero) unless the other operand
+    holds an inf or nan, where the matmul's 0 * inf terms make nans: then the
+    matmul runs."""
+    if lhs.shape[0] >= _DIAG_MIN and rhs.shape[1] >= 8 and lhs.dtype == rhs.dtype:
+        d = _diagonal_of(lhs)
+        if d is not None and _all_finite(rhs):
+            return d[:, None] * rhs
+    if rhs.shape[0] >= _DIAG_MIN and lhs.shape[0] >= 8 and lhs.dtype == rhs.dtype:
+        d = _diagonal_of(rhs)
+        if d is not None and _all_finite(lhs):
+            return lhs * d
+    return lhs @ rhs
+
+
 def _dot_impl(lhs, rhs, *, dimension_numbers, preferred_element_type):
     (lc, rc), (lb, rb) = dimension_numbers
     lhs, rhs = _blas_ready(lhs), _blas_ready(rhs)
     out_dt = lhs.dtype if preferred_element_type is None else preferred_element_type
     if not lb:
         if lhs.ndim == 2 and rhs.ndim == 2 and lc == (1,) and rc == (0,):
-            out = lhs @ rhs
+            out = _matmul(lhs, rhs)
         elif lhs.ndim <= 2 and rhs.ndim == 1 and lc == (lhs.ndim - 1,) and rc == (0,):
             out = np.dot(lhs, rhs)
         elif lhs.ndim == 1 and rhs.ndim == 2 and lc == (0,) and rc == (0,):
