@@ -17,6 +17,12 @@
   linearize/grad stage only the linear part and ``rule_cache`` templates work;
   transpose = ``transpose_jaxpr``; batching = ``batch_jaxpr_auto``.
 
+Scalars take shortcuts that give the same bits as the impls (see
+``_codegen``): add/sub/mul/neg of floats are Python operators on NumPy
+scalars (0-d inputs are read as scalars once), and float16/32 scalar
+transcendentals call the ``math`` module directly, their result rounded by
+the operator that reads it or by ``one * d``.
+
 Passes (each a function on a flat ``_Prog``, tested on its own):
 ``inline`` (nested pjit), ``fold_constants``, ``simplify`` (no-op reshape,
 identity transpose, same-type convert, same-shape broadcast_in_dim, x*1, x+0,
@@ -533,7 +539,7 @@ _FREE_MIN_SIZE = 4096
 
 
 def _codegen(prog):
-    glb = {}
+    glb = {"_nd": np.ndarray}
     names = {}
     for i, v in enumerate(prog.invars):
         names[v] = f"a{i}"
@@ -552,12 +558,76 @@ def _codegen(prog):
             return glob(_lit_value(v), "k")
         return names[v]
 
-    # free large intermediates right after their last use (as an expression
-    # written by hand would), so that NumPy reuses warm memory instead of
-    # faulting in fresh pages for every temporary
+    eqns = prog.eqns
+    # which equations run on Python operators / the math module (see
+    # _inline_op and _scalar_math), and how the values they read are used
+    ops = [_inline_op(e) for e in eqns]
+    smath = [_scalar_math(e) for e in eqns]
+    uses = {}
+    consumer = {}
+    for k, e in enumerate(eqns):
+        for v in e.invars:
+            if type(v) is Var:
+                uses[v] = uses.get(v, 0) + 1
+                consumer[v] = k
+    for v in prog.outvars:
+        if type(v) is Var:
+            uses[v] = uses.get(v, 0) + 2
+    # scalars read by Python operators are read as NumPy scalars: an
+    # operator on a 0-d ndarray goes through the ufunc machinery (~10x
+    # slower); inputs and impl results may be 0-d arrays, operator and math
+    # results never are
+    fast_made = {e.outvars[0] for k, e in enumerate(eqns) if ops[k] or smath[k]}
+    need_alias = []
+    seen = set()
+    for k, e in enumerate(eqns):
+        if ops[k] or smath[k]:
+            for v in e.invars:
+                if type(v) is Var and v.aval.shape == () and v not in fast_made \
+                        and v not in seen:
+                    seen.add(v)
+                    need_alias.append(v)
+    snames = {}
+    for v in need_alias:
+        if v in prog.consts:
+            c = prog.consts[v]
+            snames[v] = glob(c[()] if type(c) is np.ndarray else c, "k")
+    lit_scalars = {}
+
+    def sref(v):
+        """``v`` for a Python operator or a math function: a NumPy scalar."""
+        if type(v) is Literal:
+            val = _lit_value(v)
+            if type(val) is np.ndarray and val.shape == ():
+                val = val[()]
+            key = (type(val), val.dtype.str, val.tobytes()) if isinstance(val, np.generic) \
+                else None
+            if key is None:
+                return glob(val, "k")
+            n = lit_scalars.get(key)
+            if n is None:
+                n = lit_scalars[key] = glob(val, "k")
+            return n
+        return snames.get(v) or names[v]
+
+    def alias_lines(vs):
+        out = []
+        for v in vs:
+            if v in need_set and v not in snames:
+                n = names[v]
+                snames[v] = "s" + n
+                out.append(f"    s{n} = {n}[()] if type({n}) is _nd else {n}")
+        return out
+
+    need_set = set(need_alias)
+    math_fns = {}
+
+    # last uses of large intermediates: free them right after (as an
+    # expression written by hand would), so that NumPy reuses warm memory
+    # instead of faulting in fresh pages for every temporary
     last_use = {}
     outset = {v for v in prog.outvars if type(v) is Var}
-    for k, e in enumerate(prog.eqns):
+    for k, e in enumerate(eqns):
         for v in e.invars:
             if type(v) is Var and v not in prog.consts and v not in outset \
                     and v.aval.size >= _FREE_MIN_SIZE:
@@ -567,34 +637,102 @@ def _codegen(prog):
         dead_after.setdefault(k, []).append(v)
 
     fnames = {}
-    lines = [f"def prog({', '.join(names[v] for v in prog.invars)}):"]
-    for k, e in enumerate(prog.eqns):
-        dead = dead_after.get(k - 1)
-        if dead:
-            lines.append(f"    del {', '.join(names[v] for v in dead)}")
-        prim = e.primitive
+    rounders = {}
+
+    def rounded(dt, mexpr):
+        """``mexpr`` (a Python float) rounded to ``dt`` as ``dt.type(d)``
+        rounds it.  For float32, ``one * d`` does it at a quarter of the
+        cost (NumPy converts the weak Python float with the same C cast,
+        overflow warning included, and 1 * x is exact for every float32
+        incl. NaNs, which are quiet here); float16 arithmetic goes through
+        float32 and back, which can change a NaN's payload, so it keeps the
+        constructor."""
+        r = rounders.get(dt)
+        if r is None:
+            if dt == np.dtype(np.float32):
+                r = glob(dt.type(1), "one_") + " * {}"
+            else:
+                r = glob(dt.type, "t_") + "({})"
+            rounders[dt] = r
+        return r.format(mexpr)
+
+    def impl_name(prim):
         fn = fnames.get(prim)
         if fn is None:
             fn = fnames[prim] = glob(prim.impl, "f_" + "".join(
                 ch if ch.isalnum() else "_" for ch in prim.name) + "_")
+        return fn
+
+    _EXC = "(ValueError, OverflowError, ZeroDivisionError)"
+    # math-function results waiting to be fused into their only reader:
+    # {var: (expression giving a Python float, fallback expression)}
+    pending = {}
+
+    def emit_guarded(lhs, fast, slow):
+        lines.append(f"    try:\n        {lhs} = {fast}\n    except {_EXC}:\n"
+                     f"        {lhs} = {slow}")
+
+    def flush():
+        for v, (mexpr, fb) in pending.items():
+            emit_guarded(names[v], rounded(v.aval.dtype, mexpr), fb)
+        pending.clear()
+
+    lines = [f"def prog({', '.join(names[v] for v in prog.invars)}):"]
+    lines += alias_lines(prog.invars)
+    for k, e in enumerate(eqns):
+        dead = dead_after.get(k - 1)
+        if dead:
+            lines.append(f"    del {', '.join(names[v] for v in dead)}")
+        prim = e.primitive
+        mf = smath[k]
+        if mf is not None:
+            # what the impl does for a float16/32 scalar, dtype(math.f(x)),
+            # without the call and its checks (see ``rounded``); the impl
+            # call stays as the fallback for the math module's errors
+            x = e.invars[0]
+            out = e.outvars[0]
+            names[out] = f"v{k}"
+            dt = x.aval.dtype
+            mn = math_fns.get(mf)
+            if mn is None:
+                mn = math_fns[mf] = glob(mf, "m_")
+            # (math functions take NumPy scalars as they are: float() is
+            # what they call on them)
+            mexpr = f"{mn}({sref(x)})"
+            fb = f"{impl_name(prim)}({ref(x)})"
+            c = consumer.get(out) if uses.get(out) == 1 else None
+            if c is not None and ops[c] in _FUSABLE:
+                other = [v for v in eqns[c].invars if v is not out]
+                if len(other) == 1 and other[0] not in pending:
+                    # a binary operator with a NumPy scalar of the same
+                    # dtype converts the Python float exactly as dtype(d)
+                    # does before operating: fuse, saving the rounding op
+                    pending[out] = (mexpr, fb)
+                    continue
+            emit_guarded(names[out], rounded(dt, mexpr), fb)
+            continue
+        op = ops[k]
+        if op is not None:
+            out = e.outvars[0]
+            names[out] = f"v{k}"
+            if op == "neg":
+                lines.append(f"    v{k} = -{sref(e.invars[0])}")
+                continue
+            a, b = e.invars
+            fast = [sref(a), sref(b)]
+            slow = list(fast)
+            for i, v in enumerate((a, b)):
+                if type(v) is Var and v in pending:
+                    fast[i], slow[i] = pending.pop(v)
+            if fast != slow:
+                emit_guarded(f"v{k}", f"{fast[0]} {op} {fast[1]}", f"{slow[0]} {op} {slow[1]}")
+            else:
+                lines.append(f"    v{k} = {fast[0]} {op} {fast[1]}")
+            continue
+        if pending and _effectful(prim):
+            flush()
+        fn = impl_name(prim)
         args = [ref(v) for v in e.invars]
-        mf = _SCALAR_MATH.get(prim.name) if len(args) == 1 and not e.params else None
-        if mf is not None and e.invars[0].aval.shape == () and \
-                e.invars[0].aval.dtype in (np.dtype(np.float32), np.dtype(np.float16)):
-            # what the impl does for such scalars, without the call and checks
-            fn = fnames.get(prim) or fnames.setdefault(prim, glob(prim.impl, "f_"))
-            m = glob(mf, "m_")
-            t = glob(e.invars[0].aval.dtype.type, "t_")
-            names[e.outvars[0]] = f"v{k}"
-            lines.append(f"    try:\n        v{k} = {t}({m}(float({args[0]})))\n"
-                         f"    except (ValueError, OverflowError, ZeroDivisionError):\n"
-                         f"        v{k} = {fn}({args[0]})")
-            continue
-        expr = _inline_expr(prim, e, args)
-        if expr is not None:
-            names[e.outvars[0]] = f"v{k}"
-            lines.append(f"    v{k} = {expr}")
-            continue
         if e.params:
             if all(isinstance(p, str) and p.isidentifier() and not keyword.iskeyword(p)
                    for p in e.params):
@@ -614,6 +752,8 @@ def _codegen(prog):
             lines.append(f"    {lhs or '_'} = {call}")
         else:
             lines.append(f"    {outs[0]} = {call}")
+        lines += alias_lines(e.outvars)
+    flush()
     rets = [ref(v) for v in prog.outvars]
     lines.append(f"    return [{', '.join(rets)}]")
     return "\n".join(lines), glb
@@ -630,20 +770,40 @@ _SCALAR_MATH = {"exp": _math.exp, "log": _math.log, "log1p": _math.log1p,
                 "asinh": _math.asinh, "acosh": _math.acosh, "atanh": _math.atanh}
 
 _BINOPS = {"add": "+", "sub": "-", "mul": "*", "add_any": "+"}
+_FUSABLE = frozenset(_BINOPS.values())
+_MATH_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float16)})
 
 
-def _inline_expr(prim, e, args):
-    """Python operators for float/complex add, sub, mul and neg (what their
-    impls do on such values anyway), saving a call per equation."""
+def _inline_op(e):
+    """The Python operator ("+", "-", "*" or "neg") that computes ``e``:
+    float/complex add, sub, mul and neg (what their impls do on such values
+    anyway), saving a call per equation; None for other equations."""
+    prim = e.primitive
+    if e.params or len(e.outvars) != 1 or prim.multiple_results:
+        return None
     op = _BINOPS.get(prim.name)
-    if op is not None and len(args) == 2:
+    if op is not None and len(e.invars) == 2:
         a, b = e.invars
         if a.aval.dtype.kind in "fc" and a.aval.dtype == b.aval.dtype and \
-                a.aval.shape == b.aval.shape and prim.impl is not None and not e.params:
-            return f"{args[0]} {op} {args[1]}"
-    if prim.name == "neg" and len(args) == 1 and e.invars[0].aval.dtype.kind in "fc" \
-            and not e.params:
-        return f"-{args[0]}"
+                a.aval.shape == b.aval.shape and prim.impl is not None:
+            return op
+    if prim.name == "neg" and len(e.invars) == 1 and e.invars[0].aval.dtype.kind in "fc":
+        return "neg"
+    return None
+
+
+def _scalar_math(e):
+    """The ``math`` function behind ``e`` when ``e`` is a unary
+    transcendental of a float16/32 scalar (whose impl computes
+    ``dtype(math.f(float(x)))``, lax.elementwise._accurate), else None."""
+    if e.params or len(e.invars) != 1 or len(e.outvars) != 1:
+        return None
+    mf = _SCALAR_MATH.get(e.primitive.name)
+    if mf is None:
+        return None
+    a = e.invars[0].aval
+    if a.shape == () and a.dtype in _MATH_DTYPES and e.outvars[0].aval.dtype == a.dtype:
+        return mf
     return None
 
 
@@ -677,6 +837,20 @@ _CACHE_SIZE = 256
 _RETRACE_WARN = 10
 
 
+_PLAIN = not (config.jax_disable_jit or config.jax_debug_nans)
+_X64 = config.jax_enable_x64
+
+
+def _on_mode_change(_value):
+    global _PLAIN, _X64
+    _PLAIN = not (config.jax_disable_jit or config.jax_debug_nans)
+    _X64 = config.jax_enable_x64
+
+
+for _opt in ("jax_disable_jit", "jax_debug_nans", "jax_enable_x64"):
+    config._add_hook(_opt, _on_mode_change)
+
+
 def disable_jit(disable: bool = True):
     """Context manager: inside it, jitted functions run eagerly (op by op)."""
     return _option_context("jax_disable_jit", bool(disable))
@@ -686,7 +860,7 @@ class _Entry:
     """One traced signature: the closed jaxpr (leading invars = hoisted
     tracer constants), output tree and weak types; compiled lazily."""
 
-    __slots__ = ("cj", "out_tree", "n_hoisted", "exe", "fn", "post", "name")
+    __slots__ = ("cj", "out_tree", "n_hoisted", "exe", "fn", "post", "name", "w0")
 
     def __init__(self, cj, out_tree, n_hoisted, name):
         self.cj = cj
@@ -696,6 +870,9 @@ class _Entry:
         self.fn = None
         self.post = None
         self.name = name
+        # the output's weak type when the output is one array (the call
+        # path then wraps it without going through ``post``), else None
+        self.w0 = None
 
     def compile(self):
         if self.exe is None:
@@ -704,8 +881,9 @@ class _Entry:
             weak = exe.out_weak
             tree = self.out_tree
             if tree.num_leaves == 1 and tree_unflatten(tree, [0]) == 0:
-                w0 = weak[0]
+                w0 = bool(weak[0])
                 self.post = lambda outs: Array(outs[0], w0)
+                self.w0 = w0
             else:
                 self.post = lambda outs: tree_unflatten(
                     tree, [Array(o, w) for o, w in zip(outs, weak)])
@@ -863,6 +1041,31 @@ def make_jitted(fun, static_argnums, static_argnames):
 
     @functools.wraps(fun)
     def jitted(*args, **kwargs):
+        # _PLAIN: neither jax_disable_jit nor jax_debug_nans (kept by config
+        # hooks, so that a call reads no config attribute)
+        if _PLAIN and simple and not kwargs:
+            if len(args) == 1:
+                a = args[0]
+                if type(a) is _Array:
+                    v = a._value
+                    ent = fast.get((_X64, v.shape, v.dtype, a.weak_type))
+                    if ent is not None:
+                        w = ent.w0
+                        if w is not None:
+                            return _Array(ent.fn(v)[0], w)
+                        return ent.post(ent.fn(v))
+            elif len(args) == 2:
+                a, b = args
+                if type(a) is _Array and type(b) is _Array:
+                    va = a._value
+                    vb = b._value
+                    ent = fast.get((_X64, va.shape, va.dtype, a.weak_type,
+                                    vb.shape, vb.dtype, b.weak_type))
+                    if ent is not None:
+                        w = ent.w0
+                        if w is not None:
+                            return _Array(ent.fn(va, vb)[0], w)
+                        return ent.post(ent.fn(va, vb))
         if cfg.jax_disable_jit:
             return fun(*args, **kwargs)
         if cfg.jax_debug_nans:
@@ -870,14 +1073,7 @@ def make_jitted(fun, static_argnums, static_argnames):
             outs = core.eval_jaxpr(ent.cj.jaxpr, ent.cj.consts, *hoisted, *leaves)
             return tree_unflatten(ent.out_tree, outs)
         if simple and not kwargs:
-            if len(args) == 1:
-                a = args[0]
-                if type(a) is _Array:
-                    v = a._value
-                    ent = fast.get((cfg.jax_enable_x64, v.shape, v.dtype, a.weak_type))
-                    if ent is not None:
-                        return ent.post(ent.fn(v))
-            key = [cfg.jax_enable_x64]
+            key = [_X64]
             for a in args:
                 if type(a) is not _Array:
                     break
@@ -887,6 +1083,9 @@ def make_jitted(fun, static_argnums, static_argnames):
                 key = tuple(key)
                 ent = fast.get(key)
                 if ent is not None:
+                    w = ent.w0
+                    if w is not None:
+                        return _Array(ent.fn(*[a._value for a in args])[0], w)
                     return ent.post(ent.fn(*[a._value for a in args]))
                 ent, hoisted, leaves = slow(args, kwargs)
                 if not hoisted:

@@ -83,13 +83,24 @@ def _accurate(f):
 import operator as _op
 
 
+_nd = np.ndarray
+
+
 def _float_fast(pyop, ufunc):
     """``ufunc``, but through Python's operator (NumPy's scalar fast path,
     ~10x cheaper on scalars) for floating and complex values; integer kinds
-    keep the ufunc so that overflow wraps silently as in XLA."""
+    keep the ufunc so that overflow wraps silently as in XLA.  0-d arrays are
+    read as NumPy scalars (~10x cheaper again), so that a scalar operation
+    behaves the same (NaN propagation, warning text) whichever form its
+    operands arrive in -- and as in jit's generated code, which does the
+    same."""
     def impl(x, y):
         k = x.dtype.kind
         if k == "f" or k == "c":
+            if type(x) is _nd and not x.shape:
+                x = x[()]
+            if type(y) is _nd and not y.shape:
+                y = y[()]
             return pyop(x, y)
         return ufunc(x, y)
     impl.__name__ = ufunc.__name__
