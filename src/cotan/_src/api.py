@@ -615,6 +615,8 @@ _unused = (Partial, weakref)
 def _flatten_axes(what, tree_of_values, axes_spec):
     """Broadcast the pytree prefix ``axes_spec`` over ``tree_of_values``:
     one axis (int or None) per leaf of ``tree_of_values``."""
+    if axes_spec is None or type(axes_spec) is int:     # the common case: one spec for all
+        return [axes_spec] * len(tree_flatten(tree_of_values)[0])
     from .tree_util import tree_flatten as _tf
     spec_leaves, spec_tree = _tf(axes_spec, is_leaf=lambda x: x is None)
     try:

@@ -112,10 +112,10 @@ def axis_trace(axis_name):
 
 def moveaxis(x, src, dst):
     """Move axis ``src`` of ``x`` to ``dst`` (lax.transpose)."""
-    from ..lax.structural import transpose
-    nd = get_aval(x).ndim
     if src == dst:
         return x
+    from ..lax.structural import transpose
+    nd = get_aval(x).ndim
     perm = [i for i in range(nd) if i != src]
     perm.insert(dst, src)
     return transpose(x, perm)
