@@ -340,15 +340,40 @@ def bench_jit_compile_chain():
     return "jit(grad(chain)) trace+compile", res
 
 
+def _python_floor_chain_grad():
+    """The fastest exact float32 gradient of the chain we know how to write
+    in Python: straight-line code, NumPy float32 scalars for arithmetic,
+    ``math`` for sin/cos (their double results rounded to float32 by the
+    operation that reads them).  A lower bound for any pure-Python executor."""
+    import math
+    lines = ["def straight(x0):"]
+    for i in range(20):
+        lines.append(f"    c{i} = one * cos(x{i}); u{i} = sin(x{i}) * k1 + k2; "
+                     f"x{i + 1} = x{i} * u{i}")
+    lines.append("    g = one")
+    for i in reversed(range(20)):
+        lines.append(f"    g = g * u{i} + ((x{i} * g) * k1) * c{i}")
+    lines.append("    return g")
+    ns = dict(one=np.float32(1), k1=np.float32(1.01), k2=np.float32(0.1), sin=math.sin,
+              cos=math.cos)
+    exec("\n".join(lines), ns)
+    return ns["straight"]
+
+
 def bench_jit_call_chain():
-    """Call overhead of the compiled jit(grad(chain)), against eager grad."""
+    """Call overhead of the compiled jit(grad(chain)), against eager grad and
+    the hand-written pure-Python floor."""
     import cotan
     import cotan.numpy as jnp
     g = cotan.jit(cotan.grad(_chain(jnp)))
     x = jnp.asarray(np.float32(0.5))   # a cotan Array (jnp.float32(.) gives a NumPy scalar)
     g(x)
+    floor = _python_floor_chain_grad()
+    x32 = np.float32(0.5)
+    assert floor(x32) == np.asarray(g(x))      # the same bits
     res = {"numpy": _best(lambda: _np_chain_grad(np.float32(0.5))), "cotan": _best(lambda: g(x)),
-           "cotan-grad": _best(lambda: cotan.grad(_chain(jnp))(x))}
+           "cotan-grad": _best(lambda: cotan.grad(_chain(jnp))(x)),
+           "python-floor": _best(lambda: floor(x32))}
     jax = _peer("jax")
     if jax is not None:
         import jax.numpy as jjnp
@@ -469,7 +494,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     only = [a for a in argv if not a.startswith("--")]
     peers = ["numpy", "cotan", "jax", "autograd", "torch"]
-    extra = ["cotan-loop", "cotan-grad"]
+    extra = ["cotan-loop", "cotan-grad", "python-floor"]
     print(f"{'benchmark':<48s}" + "".join(f"{p:>11s}" for p in peers) + "   ratios to numpy")
     for b in BENCHES:
         if only and not any(o in b.__name__ for o in only):
