@@ -113,7 +113,10 @@ def test_generated_code_uses_fast_paths():
     # dtype constructor) and fused into the add
     assert "t_" not in src
     assert "one_" not in src
-    assert src.count("except (ValueError, OverflowError, ZeroDivisionError)") == 2
+    # one guard around the whole fast body (no effects): math errors rerun
+    # the program on the impls
+    assert src.count("except (ValueError, OverflowError, ZeroDivisionError)") == 1
+    assert "return _slow(a0)" in src
 
     def g(x):
         return jnp.sin(x) + jnp.sin(x) * 2.0   # cse: one sin read twice
@@ -323,3 +326,33 @@ def test_identity_of_zero_d_input_is_preserved():
     r = jax.jit(lambda x: -x)(x)
     assert _bits(r) == _bits(-x)
     assert math.copysign(1.0, float(r)) == 1.0
+
+
+def test_effectful_programs_guard_each_math_call():
+    # a program with an effect may not run twice: each math call keeps its
+    # own fallback, and the effect runs once even when math raises
+    seen = []
+
+    def f(x):
+        y = jnp.sin(x) * 2.0
+        jax.debug.callback(lambda v: seen.append(float(v)), y)
+        return jnp.log(y) + 1.0
+
+    x = jnp.asarray(np.float32(0.5))
+    src = jax.jit(f).lower(x).as_text().split("# generated Python")[1]
+    assert src.count("except (ValueError, OverflowError, ZeroDivisionError)") == 2
+    g = jax.jit(f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = g(jnp.asarray(np.float32(-0.5)))       # log of a negative: the impl path
+    assert np.isnan(np.asarray(out)) and len(seen) == 1
+
+
+def test_whole_program_fallback_matches_eager_on_bad_inputs():
+    def f(x):
+        return jnp.sin(x) * jnp.exp(x) + jnp.log(x)
+
+    g = jax.jit(f)
+    with np.errstate(all="ignore"):
+        for v in [0.5, np.inf, -np.inf, 0.0, -1.0, np.nan, 100.0, 0.25]:
+            x = jnp.asarray(np.float32(v))
+            np.testing.assert_array_equal(np.asarray(g(x)), np.asarray(f(x)))

@@ -53,7 +53,10 @@ class ShapedArray:
 
     @property
     def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        n = 1
+        for d in self.shape:
+            n *= d
+        return int(n)
 
     def __eq__(self, other):
         return (

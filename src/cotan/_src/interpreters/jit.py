@@ -530,6 +530,16 @@ class Executable:
         self.source, glb = _codegen(prog)
         exec(compile(self.source, "<cotan jit>", "exec"), glb)
         self.fn = glb["prog"]
+        if "_slow" in glb:
+            # the fast body is guarded as a whole; the all-impl version (for
+            # inputs the math module rejects: inf, nan, overflow) is
+            # compiled on first need
+            def slow(*args):
+                src, g2 = _codegen(prog, guards="slow")
+                exec(compile(src, "<cotan jit (slow path)>", "exec"), g2)
+                glb["_slow"] = g2["prog"]
+                return g2["prog"](*args)
+            glb["_slow"] = slow
 
     def jaxpr_text(self):
         return str(self.prog.to_jaxpr())
@@ -538,7 +548,15 @@ class Executable:
 _FREE_MIN_SIZE = 4096
 
 
-def _codegen(prog):
+def _codegen(prog, guards=None):
+    """Python source (and its globals) for ``prog``.  Scalar math calls can
+    raise where the impls return inf/nan; ``guards`` says how the impl
+    fallback is taken: "each" (a try per call), "whole" (one try around a
+    fast body, falling back to the whole program compiled with "slow": only
+    for programs without effects, which may not run twice), "slow" (impl
+    calls only).  Default: "whole" when allowed."""
+    if guards is None:
+        guards = "each" if any(_effectful(e.primitive) for e in prog.eqns) else "whole"
     glb = {"_nd": np.ndarray}
     names = {}
     for i, v in enumerate(prog.invars):
@@ -668,9 +686,17 @@ def _codegen(prog):
     # {var: (expression giving a Python float, fallback expression)}
     pending = {}
 
+    guarded = []
+
     def emit_guarded(lhs, fast, slow):
-        lines.append(f"    try:\n        {lhs} = {fast}\n    except {_EXC}:\n"
-                     f"        {lhs} = {slow}")
+        if guards == "each":
+            lines.append(f"    try:\n        {lhs} = {fast}\n    except {_EXC}:\n"
+                         f"        {lhs} = {slow}")
+        elif guards == "whole":
+            guarded.append(lhs)
+            lines.append(f"    {lhs} = {fast}")
+        else:
+            lines.append(f"    {lhs} = {slow}")
 
     def flush():
         for v, (mexpr, fb) in pending.items():
@@ -756,6 +782,12 @@ def _codegen(prog):
     flush()
     rets = [ref(v) for v in prog.outvars]
     lines.append(f"    return [{', '.join(rets)}]")
+    if guarded:
+        args = ", ".join(names[v] for v in prog.invars)
+        body = ["    " + ln for ln in "\n".join(lines[1:]).split("\n")]
+        lines = [lines[0], "    try:"] + body + [f"    except {_EXC}:",
+                                                 f"        return _slow({args})"]
+        glb["_slow"] = None
     return "\n".join(lines), glb
 
 
