@@ -100,7 +100,7 @@ class _Template:
     __slots__ = ("fwd", "n_res", "n_primal_out", "out_avals", "tangent_out", "lin_jaxpr",
                  "lin_consts", "bwd", "nz_in", "ct_avals", "multiple_results", "single",
                  "out_key", "bwd_fn", "bwd_all", "forward_input", "residuals", "fwd_cj", "bwd_cj",
-                 "lifted")
+                 "lifted", "tape_key")
 
 
 def _build_template(prim, in_avals, params, nz):
@@ -160,6 +160,7 @@ def _build_template(prim, in_avals, params, nz):
     t.fwd_cj = core.ClosedJaxpr(core.Jaxpr(cvars, primal_vars, fwd_out, known_eqns),
                                 [const_env[v] for v in cvars])
     t.lifted = None
+    t.tape_key = None       # the output's _TypeKey, set by the tape on first use
     t.n_primal_out = n_out
     t.n_res = len(residuals)
     t.out_avals = [v.aval for v in primal_out_atoms]
@@ -231,22 +232,61 @@ def _template(prim, key, in_avals, params, nz):
 # The tape trace
 
 
+class _TypeKey:
+    """The type of a tape value -- ``tup`` = (shape, dtype, weak_type, True)
+    -- interned by ``_type_key``: equal types share one object, which hashes
+    and compares by identity.  The fast path's cache key is then a short
+    tuple of such objects rather than a long tuple of shapes and dtypes
+    (whose hashing, per primitive application, was a good part of the
+    tape's overhead on scalar code)."""
+
+    __slots__ = ("tup",)
+
+    def __init__(self, tup):
+        self.tup = tup
+
+    def __repr__(self):
+        return f"_TypeKey{self.tup}"
+
+
+_TYPE_KEYS = {}
+
+
+def _type_key(aval):
+    tup = (aval.shape, aval.dtype, aval.weak_type, True)
+    k = _TYPE_KEYS.get(tup)
+    if k is None:
+        if len(_TYPE_KEYS) >= _CACHE_LIMIT:
+            # values holding the old objects stay correct: their fast-path
+            # keys merely miss, and the general path finds their templates
+            _TYPE_KEYS.clear()
+        k = _TYPE_KEYS[tup] = _TypeKey(tup)
+    return k
+
+
+# The tape's fast path: templates of single-output primitives with one or
+# two operands and no params (elementwise arithmetic, the bulk of scalar
+# programs), keyed by (prim, operand keys), where a tracer's key is its
+# _TypeKey and a concrete Array's is spelled out as (shape, dtype, weak_type).
+# Filled by TapeTrace._process_general, cleared with _CACHE.
+_FAST = {}
+core.on_rule_change(_FAST.clear)
+
+
 class TapeTracer(Tracer):
     """A value computed from the differentiated inputs: its NumPy value and
-    the tape node holding its tangent."""
+    the tape node holding its tangent.  ``key`` is the interned _TypeKey of
+    its aval; ``aval`` is a plain slot (not Tracer's property), since
+    ``x.dtype``/``x.shape`` in the jnp wrappers read it on every operation."""
 
-    __slots__ = ("val", "_aval", "node", "key")
+    __slots__ = ("val", "aval", "node", "key")
 
-    def __init__(self, trace, val, aval, node, key=None):
+    def __init__(self, trace, val, aval, node, key):
         self._trace = trace
         self.val = val
-        self._aval = aval
+        self.aval = aval
         self.node = node
-        self.key = key if key is not None else (aval.shape, aval.dtype, aval.weak_type, True)
-
-    @property
-    def aval(self):
-        return self._aval
+        self.key = key
 
     def to_concrete_value(self):
         return self.val
@@ -261,62 +301,76 @@ class TapeTrace(core.Trace):
     def new_input(self, val, aval):
         node = self.n_nodes
         self.n_nodes += 1
-        return TapeTracer(self, val, aval, node)
+        return TapeTracer(self, val, aval, node, _type_key(aval))
 
     def pure(self, val):
         raise AssertionError("TapeTrace.pure is not used")
 
     def process(self, prim, args, params):
-        if len(args) == 2 and not params:
-            a, b = args
-            ta, tb = type(a), type(b)
-            if ta is TapeTracer and a._trace is self:
-                if tb is Array:
-                    v = b._value
-                    tmpl = _CACHE.get((prim, *a.key, v.shape, v.dtype, b.weak_type, False))
-                    if tmpl is not None and tmpl.single:
-                        res = tmpl.fwd.fn(a.val, v)
-                        if tmpl.forward_input is not None:
-                            return TapeTracer(self, res[0], tmpl.out_avals[0], a.node, tmpl.out_key)
-                        node = self.n_nodes
-                        self.n_nodes = node + 1
-                        self.tape.append((tmpl, res, [a.node], node))
-                        return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.out_key)
-                elif tb is TapeTracer and b._trace is self:
-                    tmpl = _CACHE.get((prim, *a.key, *b.key))
-                    if tmpl is not None and tmpl.single:
-                        return self._emit(tmpl, tmpl.fwd.fn(a.val, b.val), [a.node, b.node])
-            elif ta is Array and tb is TapeTracer and b._trace is self:
-                v = a._value
-                tmpl = _CACHE.get((prim, v.shape, v.dtype, a.weak_type, False, *b.key))
-                if tmpl is not None and tmpl.single:
-                    return self._emit(tmpl, tmpl.fwd.fn(v, b.val), [b.node])
-        elif len(args) == 1 and not params:
-            a = args[0]
-            if type(a) is TapeTracer and a._trace is self:
-                tmpl = _CACHE.get((prim, *a.key))
-                if tmpl is not None and tmpl.single:
-                    res = tmpl.fwd.fn(a.val)
-                    if tmpl.forward_input is not None:
-                        return TapeTracer(self, res[0], tmpl.out_avals[0], a.node, tmpl.out_key)
-                    node = self.n_nodes
-                    self.n_nodes = node + 1
-                    self.tape.append((tmpl, res, [a.node], node))
-                    return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.out_key)
-        return self._process_general(prim, args, params)
+        # Fast path (see _FAST): one or two operands, no params, each a
+        # tracer of this trace or a concrete Array, with a single-output
+        # template already made.  Anything else, or a miss, takes the
+        # general path, which fills _FAST under ``fast_key``.
+        fast_key = tmpl = None
+        if not params:
+            n = len(args)
+            if n == 1:
+                a = args[0]
+                if type(a) is TapeTracer and a._trace is self:
+                    fast_key = (prim, a.key)
+                    tmpl = _FAST.get(fast_key)
+                    if tmpl is not None:
+                        res = tmpl.fwd.fn(a.val)
+                        nodes = (a.node,)
+            elif n == 2:
+                a, b = args
+                ta, tb = type(a), type(b)
+                if ta is TapeTracer and a._trace is self:
+                    if tb is TapeTracer and b._trace is self:
+                        fast_key = (prim, a.key, b.key)
+                        tmpl = _FAST.get(fast_key)
+                        if tmpl is not None:
+                            res = tmpl.fwd.fn(a.val, b.val)
+                            nodes = (a.node, b.node)
+                    elif tb is Array:
+                        v = b._value
+                        fast_key = (prim, a.key, v.shape, v.dtype, b.weak_type)
+                        tmpl = _FAST.get(fast_key)
+                        if tmpl is not None:
+                            res = tmpl.fwd.fn(a.val, v)
+                            nodes = (a.node,)
+                elif ta is Array and tb is TapeTracer and b._trace is self:
+                    v = a._value
+                    fast_key = (prim, v.shape, v.dtype, a.weak_type, b.key)
+                    tmpl = _FAST.get(fast_key)
+                    if tmpl is not None:
+                        res = tmpl.fwd.fn(v, b.val)
+                        nodes = (b.node,)
+        if tmpl is None:
+            return self._process_general(prim, args, params, fast_key)
+        # (self._emit, inlined: a call costs ~5% of a scalar primitive here)
+        fi = tmpl.forward_input
+        if fi is not None:
+            return TapeTracer(self, res[0], tmpl.out_avals[0], nodes[fi], tmpl.tape_key)
+        node = self.n_nodes
+        self.n_nodes = node + 1
+        self.tape.append((tmpl, res, nodes, node))
+        return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.tape_key)
 
     def _emit(self, tmpl, res, nodes):
+        """The output of single-output ``tmpl`` given its forward program's
+        result list ``res`` (kept whole on the tape: output, then residuals)."""
         fi = tmpl.forward_input
         if fi is not None:
             # the tangent map is the identity on one input (e.g. x + c): the
             # output shares that input's tape node and needs no tape entry
-            return TapeTracer(self, res[0], tmpl.out_avals[0], nodes[fi], tmpl.out_key)
+            return TapeTracer(self, res[0], tmpl.out_avals[0], nodes[fi], tmpl.tape_key)
         node = self.n_nodes
         self.n_nodes = node + 1
         self.tape.append((tmpl, res, nodes, node))
-        return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.out_key)
+        return TapeTracer(self, res[0], tmpl.out_avals[0], node, tmpl.tape_key)
 
-    def _process_general(self, prim, args, params):
+    def _process_general(self, prim, args, params, fast_key=None):
         vals = []
         nodes = []
         key = [prim]
@@ -324,7 +378,7 @@ class TapeTrace(core.Trace):
             if type(a) is TapeTracer and a._trace is self:
                 vals.append(a.val)
                 nodes.append(a.node)
-                key += a.key
+                key += a.key.tup
             else:
                 if type(a) is Array:
                     v = a._value
@@ -357,7 +411,13 @@ class TapeTrace(core.Trace):
                 tmpl = _build_template(prim, avals, params, key[4::4][:n])
         res = tmpl.fwd.fn(*vals)
         if tmpl.single:
-            return self._emit(tmpl, res, nodes)
+            if tmpl.tape_key is None:
+                tmpl.tape_key = _type_key(tmpl.out_avals[0])
+            if fast_key is not None:
+                if len(_FAST) >= _CACHE_LIMIT:
+                    _FAST.clear()
+                _FAST[fast_key] = tmpl
+            return self._emit(tmpl, res, tuple(nodes))
         n_out = tmpl.n_primal_out
         outs = res[:n_out]
         residuals = res[n_out:]
@@ -368,7 +428,7 @@ class TapeTrace(core.Trace):
                 node = self.n_nodes
                 self.n_nodes += 1
                 out_nodes.append(node)
-                results.append(TapeTracer(self, o, a, node))
+                results.append(TapeTracer(self, o, a, node, _type_key(a)))
             else:
                 results.append(Array(o, a.weak_type))
         if out_nodes:
@@ -449,18 +509,18 @@ class TapeLinearizeResult:
             v = c._value
             prev = env.get(node)
             env[node] = v if prev is None else prev + v
-        tape = self.tape
         pop = env.pop
         get = env.get
-        for i in range(len(tape) - 1, -1, -1):
-            tmpl, residuals, in_nodes, out_nodes = tape[i]
-            if tmpl.bwd_fn is None:
+        for tmpl, residuals, in_nodes, out_nodes in reversed(self.tape):
+            bwd = tmpl.bwd_fn
+            if bwd is None:
                 _build_backward(tmpl)
+                bwd = tmpl.bwd_fn
             if tmpl.single:
                 ct = pop(out_nodes, None)
                 if ct is None:
                     continue
-                outs = tmpl.bwd_fn(*residuals, ct)
+                outs = bwd(*residuals, ct)
             else:
                 cts = [pop(n, None) for n in out_nodes]
                 if all(c is None for c in cts):
@@ -468,11 +528,19 @@ class TapeLinearizeResult:
                 if any(c is None for c in cts):
                     cts = [np.zeros(a.shape, a.dtype) if c is None else c
                            for c, a in zip(cts, tmpl.ct_avals)]
-                outs = tmpl.bwd_fn(*residuals, *cts)
+                outs = bwd(*residuals, *cts)
             if tmpl.bwd_all:
-                for n, c in zip(in_nodes, outs):
+                if len(in_nodes) == 1:
+                    # one differentiated input (x * c, sin x: most entries of
+                    # scalar code): the loop below without its zip, ~15% of
+                    # a scalar pullback
+                    n = in_nodes[0]
                     prev = get(n)
-                    env[n] = c if prev is None else prev + c
+                    env[n] = outs[0] if prev is None else prev + outs[0]
+                else:
+                    for n, c in zip(in_nodes, outs):
+                        prev = get(n)
+                        env[n] = c if prev is None else prev + c
             else:
                 for n, c, z in zip(in_nodes, outs, tmpl.bwd[1]):
                     if z:
@@ -659,14 +727,14 @@ def linearize_on_tape(fun, primals, has_aux):
         out_p, out_nodes = [], []
         for o in outs:
             if type(o) is TapeTracer and o._trace is trace:
-                out_p.append(Array(o.val, o._aval.weak_type))
+                out_p.append(Array(o.val, o.aval.weak_type))
                 out_nodes.append(o.node)
             else:
                 out_p.append(o)
                 out_nodes.append(None)
         if has_aux:
             from ..tree_util import tree_map
-            aux = tree_map(lambda x: Array(x.val, x._aval.weak_type)
+            aux = tree_map(lambda x: Array(x.val, x.aval.weak_type)
                            if type(x) is TapeTracer and x._trace is trace else x, aux)
     finally:
         core.pop_trace(trace)

@@ -38,6 +38,9 @@ def _quiet(f):
 
 _WIDE = {np.dtype(np.float16): np.float64, np.dtype(np.float32): np.float64,
          np.dtype(np.complex64): np.complex128}
+# NumPy scalar types that _accurate evaluates through ``math`` in double precision
+_NARROW_FLOAT_SCALARS = frozenset({np.float16, np.float32})
+_nd = np.ndarray
 
 
 import math as _math
@@ -59,16 +62,22 @@ def _accurate(f):
     mf = _MATH.get(f)
 
     def impl(x):
+        tx = type(x)
+        if tx is _nd and not x.shape:
+            x = x[()]   # a 0-d array read as a NumPy scalar (same results)
+            tx = type(x)
+        if tx in _NARROW_FLOAT_SCALARS and mf is not None:
+            # real 16/32-bit scalars, recognized by their type: a dtype
+            # lookup would cost as much as the math call itself
+            try:
+                return tx(mf(float(x)))
+            except (ValueError, OverflowError, ZeroDivisionError):
+                pass    # out of math's domain: NumPy gives nan/inf
         dt = x.dtype
         wide = _WIDE.get(dt)
         if wide is None:
             with np.errstate(all="ignore"):
                 return f(x)
-        if mf is not None and x.ndim == 0 and dt.kind == "f":
-            try:
-                return dt.type(mf(float(x)))
-            except (ValueError, OverflowError, ZeroDivisionError):
-                pass
         with np.errstate(all="ignore"):
             if x.size > 16:
                 # large arrays: NumPy's vectorized single-precision kernels
@@ -83,7 +92,7 @@ def _accurate(f):
 import operator as _op
 
 
-_nd = np.ndarray
+_FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64, np.complex64, np.complex128})
 
 
 def _float_fast(pyop, ufunc):
@@ -95,6 +104,11 @@ def _float_fast(pyop, ufunc):
     operands arrive in -- and as in jit's generated code, which does the
     same."""
     def impl(x, y):
+        tx = type(x)
+        if tx in _FLOAT_SCALARS and type(y) is tx:
+            # two NumPy float scalars of one type (eager scalar code and the
+            # rule templates' values): the branch below without its dtype lookup
+            return pyop(x, y)
         k = x.dtype.kind
         if k == "f" or k == "c":
             if type(x) is _nd and not x.shape:

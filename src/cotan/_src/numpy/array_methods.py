@@ -43,6 +43,14 @@ def _fast_binary(prim, slow):
             c = _scalar_like(other, self)
             if c is not None:
                 return bind(self, c)
+        elif to is type(self):
+            # two tracers of one kind (``x * y`` under grad): when they agree
+            # in dtype and shape, promote_args returns them unchanged and the
+            # ufunc binds ``prim`` -- except on booleans (add/mul become
+            # or/and), which take the slow path
+            sa, oa = self.aval, other.aval
+            if sa.dtype == oa.dtype and sa.shape == oa.shape and sa.dtype.kind != "b":
+                return bind(self, other)
         if not _is_operand(other):
             return NotImplemented
         return slow(self, other)

@@ -114,8 +114,11 @@ _SCALAR_CONSTS = {}
 def _scalar_like(v, x):
     """The Python scalar ``v`` as a weakly typed constant shaped like array
     ``x``, when JAX's promotion keeps ``x``'s dtype; else None."""
-    dt = x.dtype
-    shape = x.shape
+    # dtype and shape read from the NumPy value or the aval directly: each
+    # property of Array/Tracer is a Python call, on every scalar operation
+    xv = x._value if type(x) is Array else x.aval
+    dt = xv.dtype
+    shape = xv.shape
     t = type(v)
     if not shape:
         # (-0.0 == 0.0 and they hash alike: keep the sign of zero in the key)
