@@ -356,3 +356,31 @@ def test_whole_program_fallback_matches_eager_on_bad_inputs():
         for v in [0.5, np.inf, -np.inf, 0.0, -1.0, np.nan, 100.0, 0.25]:
             x = jnp.asarray(np.float32(v))
             np.testing.assert_array_equal(np.asarray(g(x)), np.asarray(f(x)))
+
+
+@pytest.mark.parametrize("arg", [0.5, 3, True, 1.5 + 2j, np.float32(0.25), np.float64(0.25),
+                                 np.int32(4), np.array(0.5), np.arange(3.0),
+                                 np.arange(3, dtype=np.int16), np.bool_(False)])
+def test_fast_call_path_converts_python_and_numpy_arguments(arg):
+    # Python/NumPy arguments take the fast call path; it must agree with the
+    # general path (an Array of the canonical value) in value, dtype and
+    # weak type
+    f = lambda x: x * 2 + 1
+    g = jax.jit(f)
+    want = jax.jit(f)(x=arg)                # keyword arguments: the general path
+    first = g(arg)
+    again = g(arg)                          # the fast path, now cached
+    for out in (first, again):
+        assert out.dtype == want.dtype and out.weak_type == want.weak_type
+        np.testing.assert_array_equal(np.asarray(out), np.asarray(want))
+    assert type(again) is type(want)
+
+
+def test_fast_call_path_weak_python_scalars_share_one_trace():
+    g = jax.jit(lambda x: x + 1.0)
+    g(0.5)
+    g(1.5)
+    g(2)          # int: a different (weak int32) signature
+    assert g._trace_count() == 2
+    with pytest.raises(OverflowError):
+        g(2 ** 40)

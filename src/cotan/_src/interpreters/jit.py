@@ -869,6 +869,12 @@ _CACHE_SIZE = 256
 _RETRACE_WARN = 10
 
 
+# argument types the fast call path converts itself (others: the general path)
+_DIRECT_ARGS = frozenset({float, int, complex, bool, np.ndarray, np.float16, np.float32,
+                          np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                          np.uint16, np.uint32, np.uint64, np.bool_, np.complex64,
+                          np.complex128})
+_WEAK_ARGS = frozenset({float, int, complex})
 _PLAIN = not (config.jax_disable_jit or config.jax_debug_nans)
 _X64 = config.jax_enable_x64
 
@@ -1106,19 +1112,29 @@ def make_jitted(fun, static_argnums, static_argnames):
             return tree_unflatten(ent.out_tree, outs)
         if simple and not kwargs:
             key = [_X64]
+            vals = []
             for a in args:
-                if type(a) is not _Array:
+                ta = type(a)
+                if ta is _Array:
+                    v = a._value
+                    w = a.weak_type
+                elif ta in _DIRECT_ARGS:
+                    # Python and NumPy scalars/arrays: the value an Array
+                    # would hold (canonical dtype; Python numbers weak)
+                    v = core._canonical_value(a)
+                    w = ta in _WEAK_ARGS
+                else:
                     break
-                v = a._value
-                key += (v.shape, v.dtype, a.weak_type)
+                vals.append(v)
+                key += (v.shape, v.dtype, w)
             else:
                 key = tuple(key)
                 ent = fast.get(key)
                 if ent is not None:
                     w = ent.w0
                     if w is not None:
-                        return _Array(ent.fn(*[a._value for a in args])[0], w)
-                    return ent.post(ent.fn(*[a._value for a in args]))
+                        return _Array(ent.fn(*vals)[0], w)
+                    return ent.post(ent.fn(*vals))
                 ent, hoisted, leaves = slow(args, kwargs)
                 if not hoisted:
                     ent.compile()
