@@ -240,6 +240,12 @@ class JVPTrace(core.Trace):
     lift = pure
 
     def process(self, primitive, args, params):
+        if self.level == 0:
+            # eager forward mode (nothing below: concrete values) runs
+            # compiled JVP templates
+            out = rule_cache.jvp_eager(self, primitive, args, params)
+            if out is not None:
+                return out
         primals = []
         tangents = []
         for a in args:

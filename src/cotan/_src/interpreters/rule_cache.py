@@ -103,8 +103,11 @@ class _Template:
                  "lifted", "tape_key")
 
 
-def _build_template(prim, in_avals, params, nz):
-    """Derive the template of ``prim`` from its JVP and transpose rules."""
+def _trace_jvp_rule(prim, in_avals, params, nz):
+    """``prim``'s JVP rule staged on abstract values: a jaxpr from (primals,
+    the tangents flagged in ``nz``) to (primal outs, the tangent outs that
+    are not symbolic zeros), its consts, the number of primal outs and which
+    outs have tangents."""
     rule = ad.primitive_jvps.get(prim)
     if rule is None:
         raise NotImplementedError(f"Differentiation rule for '{prim.name}' not implemented")
@@ -124,13 +127,19 @@ def _build_template(prim, in_avals, params, nz):
         jaxpr, consts = st.to_jaxpr(p_tr + t_tr, outs + t_atoms)
     finally:
         core.pop_trace(st)
+    return jaxpr, consts, len(outs), t_present
+
+
+def _build_template(prim, in_avals, params, nz):
+    """Derive the template of ``prim`` from its JVP and transpose rules."""
+    jaxpr, consts, n_out, t_present = _trace_jvp_rule(prim, in_avals, params, nz)
+    multi = prim.multiple_results
     n_p = len(in_avals)
     primal_vars = jaxpr.invars[:n_p]
     tangent_vars = jaxpr.invars[n_p:]
     const_env = dict(zip(jaxpr.constvars, consts))
     # partial evaluation: an equation is unknown if it reads an unknown value
     known_eqns, lin_eqns, unknown = pe.partition_eqns(jaxpr.eqns, tangent_vars)
-    n_out = len(outs)
     primal_out_atoms = jaxpr.outvars[:n_out]
     for v in primal_out_atoms:
         if type(v) is Var and v in unknown:
@@ -1067,3 +1076,102 @@ def linearize_lifted(fun, primals, has_aux, outer):
     out_avals = [core.get_aval(p).to_tangent_aval() for p in out_p]
     return LiftLinearizeResult(trace, in_nodes, out_nodes, out_p, tangent_in_avals, out_avals,
                                aux)
+
+
+# --------------------------------------------------------------------------
+# Eager forward mode on templates
+#
+# Eager ``jvp`` (a JVP trace at the bottom of the stack, concrete values) runs
+# each primitive's JVP rule op by op: several dispatches per primitive.  The
+# same rule staged once per (primitive, input types, nonzero tangents,
+# params) and compiled gives primal and tangent outputs in one call.
+
+_JVP_CACHE = {}
+core.on_rule_change(_JVP_CACHE.clear)
+
+
+class _JvpProgram:
+    __slots__ = ("fn", "n_out", "t_present", "out_avals", "t_avals", "multi")
+
+
+def _jvp_program(prim, key, in_avals, params, nz):
+    jaxpr, consts, n_out, t_present = _trace_jvp_rule(prim, in_avals, params, nz)
+    j = _JvpProgram()
+    j.fn = _Program(jaxpr.eqns, jaxpr.invars, jaxpr.outvars,
+                    dict(zip(jaxpr.constvars, consts))).fn
+    j.n_out = n_out
+    j.t_present = t_present
+    j.out_avals = [core.get_aval(v.val) if type(v) is Literal else v.aval
+                   for v in jaxpr.outvars]
+    j.multi = prim.multiple_results
+    if key is not None:
+        if len(_JVP_CACHE) >= _CACHE_LIMIT:
+            _JVP_CACHE.clear()
+        _JVP_CACHE[key] = j
+    return j
+
+
+def jvp_eager(trace, prim, args, params):
+    """``prim`` applied by the bottom JVP ``trace`` to concrete values
+    through a compiled JVP template; None when not applicable (the caller
+    runs the rule itself)."""
+    if not ENABLED:
+        return None
+    vals, tans = [], []
+    key = [prim]
+    any_t = False
+    for a in args:
+        ta = type(a)
+        if ta is ad.JVPTracer and a._trace is trace:
+            p = a.primal
+            t = a.tangent
+            if type(p) is not Array:
+                return None
+            v = p._value
+            key += (v.shape, v.dtype, p.weak_type)
+            if type(t) is Array:
+                tans.append(t._value)
+                key.append(True)
+                any_t = True
+            elif type(t) is ad.Zero:
+                key.append(False)
+            else:
+                return None
+        elif ta is Array:
+            v = a._value
+            key += (v.shape, v.dtype, a.weak_type, False)
+        elif isinstance(a, Tracer):
+            return None            # the generic path reports it
+        else:
+            v = core._canonical_value(a)
+            key += (v.shape, v.dtype, dtypes.is_weakly_typed(a), False)
+        vals.append(v)
+    if not any_t:
+        return None
+    cacheable = True
+    if params:
+        pk = tuple(params.items())
+        try:
+            hash(pk)
+        except TypeError:
+            cacheable = False
+        key.append(pk)
+    key = tuple(key)
+    j = _JVP_CACHE.get(key) if cacheable else None
+    if j is None:
+        n = len(args)
+        avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
+        j = _jvp_program(prim, key if cacheable else None, avals, params, key[4::4][:n])
+    r = j.fn(*vals, *tans)
+    n_out = j.n_out
+    oa = j.out_avals
+    results = []
+    k = n_out
+    for i, has_t in enumerate(j.t_present):
+        o = Array(r[i], oa[i].weak_type)
+        if has_t:
+            results.append(ad.JVPTracer(trace, o, Array(r[k], oa[k].weak_type)))
+            k += 1
+        else:
+            results.append(o)
+    return results if j.multi else results[0]
