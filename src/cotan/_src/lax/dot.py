@@ -132,7 +132,7 @@ def _dot_impl(lhs, rhs, *, dimension_numbers, preferred_element_type):
             n = int(np.prod(rfs, dtype=np.int64))
             l2 = np.transpose(lhs, lf + list(lc)).reshape(m, k)
             r2 = np.transpose(rhs, list(rc) + rf).reshape(k, n)
-            out = (l2 @ r2).reshape(tuple(lfs) + tuple(rfs))
+            out = _matmul(l2, r2).reshape(tuple(lfs) + tuple(rfs))
         return np.asarray(out, dtype=out_dt)
     lf = _free(lhs.ndim, lc, lb)
     rf = _free(rhs.ndim, rc, rb)
