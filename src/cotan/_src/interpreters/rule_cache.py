@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import core, dtypes
+from .. import core, dtypes, errors
 from ..core import Array, JaxprEqn, Literal, ShapedArray, Tracer, Var
 from . import ad, batching
 from . import partial_eval as pe
@@ -227,14 +227,70 @@ def _build_backward(t):
     t.bwd_fn = prog.fn
 
 
-def _template(prim, key, in_avals, params, nz):
-    t = _CACHE.get(key)
+# A JVP rule that branches on primal values (a custom_jvp rule with a Python
+# ``if x > 0``: JAX allows it outside jit) can't be staged on abstract
+# values; such applications are linearized one by one with their concrete
+# values (see _Instance).
+_NEEDS_VALUES = (errors.ConcretizationTypeError, errors.TracerIntegerConversionError,
+                 errors.TracerArrayConversionError, errors.NonConcreteBooleanIndexError)
+_NO_TEMPLATE = object()     # cached for signatures whose rule needs values
+
+
+def _template(prim, key, in_avals, params, nz, cacheable=True):
+    """The cached template, or None when the rule needs concrete values."""
+    t = _CACHE.get(key) if cacheable else None
     if t is None:
-        t = _build_template(prim, in_avals, params, nz)
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-        _CACHE[key] = t
-    return t
+        try:
+            t = _build_template(prim, in_avals, params, nz)
+        except _NEEDS_VALUES:
+            t = _NO_TEMPLATE
+        if cacheable:
+            if len(_CACHE) >= _CACHE_LIMIT:
+                _CACHE.clear()
+            _CACHE[key] = t
+    return None if t is _NO_TEMPLATE else t
+
+
+def _linearize_one(prim, base, node_pos, params):
+    """The generic linearization of one application of ``prim`` to ``base``
+    with respect to the arguments at ``node_pos`` (concrete values, so the
+    JVP rule may branch on them)."""
+    def f(*xs):
+        full = list(base)
+        for i, x in zip(node_pos, xs):
+            full[i] = x
+        out = prim.bind(*full, **params)
+        return list(out) if prim.multiple_results else [out]
+    return ad.linearize_flat(f, [base[i] for i in node_pos], use_tape=False)
+
+
+class _Instance:
+    """Stands in for a template on the tape for one application whose JVP
+    rule needs concrete values: its own linear jaxpr and residuals (from
+    :func:`_linearize_one`), transposed by the generic backward pass."""
+
+    single = False
+    bwd_all = True
+
+    def __init__(self, lin, out_avals):
+        j = lin.jaxpr
+        self.lin = lin
+        self.has_t = [a.dtype.kind in "fc" for a in out_avals]
+        self.ct_avals = [a.to_tangent_aval() for a, h in zip(out_avals, self.has_t) if h]
+        self.lin_jaxpr = core.Jaxpr(j.constvars, j.invars,
+                                    [v for v, h in zip(j.outvars, self.has_t) if h], j.eqns)
+        self.lin_consts = lin.consts
+        self.bwd = (None, [False] * len(j.invars))
+
+    def full_cts(self, cts):
+        it = iter(cts)
+        return [next(it) if h else None for h in self.has_t]
+
+    def bwd_fn(self, *cts):
+        res = ad.backward_pass(self.lin.jaxpr, self.lin.consts,
+                               self.full_cts([Array(c) for c in cts]))
+        return [np.zeros(v.aval.shape, v.aval.dtype) if type(r) is ad.Zero else r._value
+                for r, v in zip(res, self.lin.jaxpr.invars)]
 
 
 # --------------------------------------------------------------------------
@@ -409,15 +465,14 @@ class TapeTrace(core.Trace):
             key.append(pk)
         key = tuple(key)
         tmpl = _CACHE.get(key) if cacheable else None
-        if tmpl is None:
+        if tmpl is None or tmpl is _NO_TEMPLATE:
             if not nodes:
                 return prim.bind(*[Array(v, w) for v, w in zip(vals, key[3::4])], **params)
             n = len(args)
             avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
-            if cacheable:
-                tmpl = _template(prim, key, avals, params, key[4::4][:n])
-            else:
-                tmpl = _build_template(prim, avals, params, key[4::4][:n])
+            tmpl = _template(prim, key, avals, params, key[4::4][:n], cacheable)
+            if tmpl is None:
+                return self._process_instance(prim, args, params)
         res = tmpl.fwd.fn(*vals)
         if tmpl.single:
             if tmpl.tape_key is None:
@@ -442,6 +497,29 @@ class TapeTrace(core.Trace):
                 results.append(Array(o, a.weak_type))
         if out_nodes:
             self.tape.append((tmpl, residuals, nodes, out_nodes))
+        return results if prim.multiple_results else results[0]
+
+
+    def _process_instance(self, prim, args, params):
+        node_pos = [i for i, a in enumerate(args) if type(a) is TapeTracer and a._trace is self]
+        base = list(args)
+        for i in node_pos:
+            base[i] = Array(args[i].val, args[i].aval.weak_type)
+        lin = _linearize_one(prim, base, node_pos, params)
+        out_avals = [core.get_aval(o) for o in lin.out_primals]
+        inst = _Instance(lin, out_avals)
+        out_nodes = []
+        results = []
+        for o, a, h in zip(lin.out_primals, out_avals, inst.has_t):
+            if h:
+                node = self.n_nodes
+                self.n_nodes += 1
+                out_nodes.append(node)
+                results.append(TapeTracer(self, o._value, a, node, _type_key(a)))
+            else:
+                results.append(o)
+        if out_nodes:
+            self.tape.append((inst, (), [args[i].node for i in node_pos], out_nodes))
         return results if prim.multiple_results else results[0]
 
 
@@ -577,6 +655,8 @@ class TapeLinearizeResult:
         if not ENABLED or not stack or type(stack[-1]) is not batching.BatchTrace:
             return None
         B = stack[-1]
+        if any(type(e[0]) is _Instance for e in self.tape):
+            return None             # (the spliced jaxpr handles those)
         size = B.axis_size
         env, bat = {}, {}
         for node, c in zip(self.out_nodes, cts_out):
@@ -889,13 +969,12 @@ class LiftTrace(core.Trace):
             key.append(pk)
         key = tuple(key)
         tmpl = _CACHE.get(key) if cacheable else None
-        if tmpl is None:
+        if tmpl is None or tmpl is _NO_TEMPLATE:
             n = len(args)
             avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
-            if cacheable:
-                tmpl = _template(prim, key, avals, params, key[4::4][:n])
-            else:
-                tmpl = _build_template(prim, avals, params, key[4::4][:n])
+            tmpl = _template(prim, key, avals, params, key[4::4][:n], cacheable)
+            if tmpl is None:
+                return self._process_instance(prim, args, params)
         mask = tuple(d is not None for d in dvals)
         n_out = tmpl.n_primal_out
         if True in mask:
@@ -934,6 +1013,44 @@ class LiftTrace(core.Trace):
             self.tape.append((tmpl, res[n_out:], nodes, out_nodes))
             self.dots.append(dots[n_out:] if dots else None)
         return results if prim.multiple_results else results[0]
+
+
+def _split_outer(x, outer):
+    """(value, tangent value or None) of an outer-trace value."""
+    if type(x) is ad.JVPTracer and x._trace is outer:
+        t = x.tangent
+        return x.primal._value, (None if type(t) is ad.Zero else t._value)
+    return x._value, None
+
+
+def _lift_instance(self, prim, args, params):
+    outer = self.outer
+    node_pos = [i for i, a in enumerate(args) if type(a) is LiftTracer and a._trace is self]
+    base = list(args)
+    for i in node_pos:
+        a = args[i]
+        base[i] = _outer_value(a.val, a.dval, a._aval, outer)
+    lin = _linearize_one(prim, base, node_pos, params)
+    out_avals = [core.get_aval(o) for o in lin.out_primals]
+    inst = _Instance(lin, out_avals)
+    out_nodes = []
+    results = []
+    for o, a, h in zip(lin.out_primals, out_avals, inst.has_t):
+        if h:
+            node = self.n_nodes
+            self.n_nodes += 1
+            out_nodes.append(node)
+            v, d = _split_outer(o, outer)
+            results.append(LiftTracer(self, v, d, a, node))
+        else:
+            results.append(o)
+    if out_nodes:
+        self.tape.append((inst, (), [args[i].node for i in node_pos], out_nodes))
+        self.dots.append(None)
+    return results if prim.multiple_results else results[0]
+
+
+LiftTrace._process_instance = _lift_instance
 
 
 def can_lift(primals):
@@ -1001,6 +1118,13 @@ class LiftLinearizeResult(TapeLinearizeResult):
                 cdots = [denv.pop(n, None) for n in out_nodes]
                 cts = [np.zeros(a.shape, a.dtype) if c is None else c
                        for c, a in zip(cts, tmpl.ct_avals)]
+            if type(tmpl) is _Instance:
+                full = tmpl.full_cts([_outer_value(c, d, a, outer)
+                                      for c, d, a in zip(cts, cdots, tmpl.ct_avals)])
+                for n, r in zip(in_nodes, ad.backward_pass(tmpl.lin.jaxpr, tmpl.lin.consts, full)):
+                    if type(r) is not ad.Zero:
+                        _accumulate(env, denv, n, *_split_outer(r, outer))
+                continue
             rdots = self.dots[i] or [None] * len(residuals)
             if tmpl.single:
                 rdots = [None] + list(rdots[1:])   # the output itself isn't read
@@ -1161,7 +1285,15 @@ def jvp_eager(trace, prim, args, params):
     if j is None:
         n = len(args)
         avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
-        j = _jvp_program(prim, key if cacheable else None, avals, params, key[4::4][:n])
+        try:
+            j = _jvp_program(prim, key if cacheable else None, avals, params, key[4::4][:n])
+        except _NEEDS_VALUES:
+            # the rule branches on primal values: it runs on them (generic path)
+            if cacheable:
+                _JVP_CACHE[key] = _NO_TEMPLATE
+            return None
+    elif j is _NO_TEMPLATE:
+        return None
     r = j.fn(*vals, *tans)
     n_out = j.n_out
     oa = j.out_avals
