@@ -6,7 +6,7 @@ import pytest
 
 import cotan
 from cotan._src import core
-from cotan._src.interpreters import ad, rule_cache
+from cotan._src.interpreters import ad, lifted_tape, rule_cache
 from cotan._src.tree_util import tree_flatten, tree_unflatten
 
 from test_primitives import ROWS
@@ -155,7 +155,7 @@ ORDER2_ROWS = [r for r in DIFF_ROWS if r.order >= 2]
 def test_lifted_tape_matches_generic_path(row, mode, x64):
     fast, tf = _lifted_run(row, True, mode)
     slow, ts = _lifted_run(row, False, mode)
-    assert tf is rule_cache.LiftLinearizeResult and ts is ad.LinearizeResult
+    assert tf is lifted_tape.LiftLinearizeResult and ts is ad.LinearizeResult
     assert len(fast) == len(slow)
     for a, b in zip(fast, slow):
         if a is None or b is None:

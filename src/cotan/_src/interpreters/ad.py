@@ -341,9 +341,9 @@ def linearize_flat(fun, primals, has_aux=False, use_tape=True):
     if use_tape:
         if rule_cache.can_use(primals):
             return rule_cache.linearize_on_tape(fun, primals, has_aux)
-        outer = rule_cache.can_lift(primals)
+        outer = lifted_tape.can_lift(primals)
         if outer is not None:
-            return rule_cache.linearize_lifted(fun, primals, has_aux, outer)
+            return lifted_tape.linearize_lifted(fun, primals, has_aux, outer)
     in_avals = [get_aval(p).to_tangent_aval() for p in primals]
     st = core.push_trace(pe.StagingTrace)
     try:
@@ -438,3 +438,4 @@ def backward_pass(jaxpr, consts, cts_out):
 
 
 from . import rule_cache  # noqa: E402  (uses this module's tables)
+from . import lifted_tape  # noqa: E402
