@@ -16,11 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import core, dtypes
-from ..core import Array, ShapedArray, Tracer
+from ..core import Array, Tracer
 from . import ad
 from . import partial_eval as pe
-from .rule_cache import (_CACHE, _NO_TEMPLATE, _Instance, _Program, TapeLinearizeResult,
-                         _build_backward, _linearize_one, _template)
+from .rule_cache import (_Instance, _Program, TapeLinearizeResult, _build_backward,
+                         _finish_key, _linearize_one, _template_for)
 from . import rule_cache
 
 
@@ -136,22 +136,10 @@ class LiftTrace(core.Trace):
             key += (v.shape, v.dtype, weak, False)
         if not nodes:
             return prim.bind(*args, **params)
-        cacheable = True
-        if params:
-            pk = tuple(params.items())
-            try:
-                hash(pk)
-            except TypeError:
-                cacheable = False
-            key.append(pk)
-        key = tuple(key)
-        tmpl = _CACHE.get(key) if cacheable else None
-        if tmpl is None or tmpl is _NO_TEMPLATE:
-            n = len(args)
-            avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
-            tmpl = _template(prim, key, avals, params, key[4::4][:n], cacheable)
-            if tmpl is None:
-                return self._process_instance(prim, args, params)
+        key, cacheable = _finish_key(key, params)
+        tmpl = _template_for(prim, key, params, len(args), cacheable)
+        if tmpl is None:
+            return self._process_instance(prim, args, params)
         mask = tuple(d is not None for d in dvals)
         n_out = tmpl.n_primal_out
         if True in mask:

@@ -251,6 +251,30 @@ def _template(prim, key, in_avals, params, nz, cacheable=True):
     return None if t is _NO_TEMPLATE else t
 
 
+def _finish_key(key, params):
+    """The cache key (a list so far: primitive, then per operand shape,
+    dtype, weak type, has-tangent) completed with ``params``, and whether it
+    can be cached (unhashable params: build each time)."""
+    if params:
+        pk = tuple(params.items())
+        try:
+            hash(pk)
+        except TypeError:
+            return tuple(key), False
+        key.append(pk)
+    return tuple(key), True
+
+
+def _template_for(prim, key, params, n, cacheable):
+    """:func:`_template` for a key made by :func:`_finish_key` (``n``
+    operands): the template, or None when the rule needs values."""
+    t = _CACHE.get(key) if cacheable else None
+    if t is not None:
+        return None if t is _NO_TEMPLATE else t
+    avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
+    return _template(prim, key, avals, params, key[4::4][:n], cacheable)
+
+
 def _linearize_one(prim, base, node_pos, params):
     """The generic linearization of one application of ``prim`` to ``base``
     with respect to the arguments at ``node_pos`` (concrete values, so the
@@ -455,24 +479,12 @@ class TapeTrace(core.Trace):
                     weak = dtypes.is_weakly_typed(a)
                 vals.append(v)
                 key += (v.shape, v.dtype, weak, False)
-        cacheable = True
-        if params:
-            pk = tuple(params.items())
-            try:
-                hash(pk)
-            except TypeError:
-                cacheable = False  # unhashable params: build the template, don't cache it
-            key.append(pk)
-        key = tuple(key)
-        tmpl = _CACHE.get(key) if cacheable else None
-        if tmpl is None or tmpl is _NO_TEMPLATE:
-            if not nodes:
-                return prim.bind(*[Array(v, w) for v, w in zip(vals, key[3::4])], **params)
-            n = len(args)
-            avals = [ShapedArray(key[i], key[i + 1], key[i + 2]) for i in range(1, 4 * n, 4)]
-            tmpl = _template(prim, key, avals, params, key[4::4][:n], cacheable)
-            if tmpl is None:
-                return self._process_instance(prim, args, params)
+        key, cacheable = _finish_key(key, params)
+        if not nodes:
+            return prim.bind(*[Array(v, w) for v, w in zip(vals, key[3::4])], **params)
+        tmpl = _template_for(prim, key, params, len(args), cacheable)
+        if tmpl is None:
+            return self._process_instance(prim, args, params)
         res = tmpl.fwd.fn(*vals)
         if tmpl.single:
             if tmpl.tape_key is None:
@@ -904,15 +916,7 @@ def jvp_eager(trace, prim, args, params):
         vals.append(v)
     if not any_t:
         return None
-    cacheable = True
-    if params:
-        pk = tuple(params.items())
-        try:
-            hash(pk)
-        except TypeError:
-            cacheable = False
-        key.append(pk)
-    key = tuple(key)
+    key, cacheable = _finish_key(key, params)
     j = _JVP_CACHE.get(key) if cacheable else None
     if j is None:
         n = len(args)
